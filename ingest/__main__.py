@@ -1,0 +1,7 @@
+"""`python -m ingest PATH...` is `folio ingest PATH...`."""
+
+import sys
+
+from folio_cli import app
+
+app(["ingest", *sys.argv[1:]], prog_name="python -m ingest")

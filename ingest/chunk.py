@@ -1,0 +1,92 @@
+"""Pages → token-sized chunks that remember which page every part of their text came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingest.pdf import Page
+from rag.embed import load_tokenizer
+
+CHUNKER_VERSION = 1  # bump when chunking changes, so re-ingesting rewrites every document
+PAGE_SEPARATOR = "\n\n"
+SEPARATORS = [PAGE_SEPARATOR, "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    text: str
+    n_tokens: int
+    page_breaks: tuple[tuple[int, int], ...]  # (char offset in text, page number), first offset is 0
+
+    @property
+    def page_start(self) -> int:
+        return self.page_breaks[0][1]
+
+    @property
+    def page_end(self) -> int:
+        return self.page_breaks[-1][1]
+
+
+@lru_cache(maxsize=1)
+def _counting_tokenizer():
+    tokenizer = load_tokenizer()
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def count_tokens(text: str) -> int:
+    """Number of MiniLM word pieces in `text` (the embedder reads at most 256 of them)."""
+    return len(_counting_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> list[Chunk]:
+    """Split the pages' text into overlapping chunks of at most `chunk_tokens` tokens.
+
+    Pages are joined with a blank line, the splitter's first choice of boundary, so a chunk only
+    spans two pages when text runs on across the page break.
+    """
+    text, page_starts = "", []
+    for page in pages:
+        if text:
+            text += PAGE_SEPARATOR
+        page_starts.append((len(text), page.number))
+        text += page.text
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=chunk_tokens,
+        chunk_overlap=min(overlap_tokens, chunk_tokens // 2),
+        length_function=count_tokens,
+        separators=SEPARATORS,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+    chunks, cursor = [], 0
+    for piece in splitter.split_text(text):
+        start = text.find(piece, cursor)
+        if start < 0:  # cannot happen with strip_whitespace pieces of `text`; be safe anyway
+            start = text.find(piece)
+        cursor = start + 1
+        chunks.append(
+            Chunk(
+                index=len(chunks),
+                text=piece,
+                n_tokens=count_tokens(piece),
+                page_breaks=_page_breaks(page_starts, start, start + len(piece)),
+            )
+        )
+    return chunks
+
+
+def _page_breaks(page_starts: list[tuple[int, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """Pages overlapping text[start:end], as (offset relative to start, page number)."""
+    breaks = []
+    for offset, number in page_starts:
+        if offset <= start:
+            breaks = [(0, number)]
+        elif offset < end:
+            breaks.append((offset - start, number))
+    return tuple(breaks)

@@ -1,0 +1,169 @@
+"""Folder ↔ store synchronisation: load → clean → chunk → embed → upsert, one file at a time.
+
+Unchanged files (same bytes under the same name) cost one hash and one registry look-up; a file
+that fails is reported by name with the reason, and the version stored before stays untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Literal
+
+from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
+from ingest.pdf import extract_pages
+from rag.embed import Embedder
+from rag.errors import FolioError
+from rag.store import DocumentRecord, Store
+
+Status = Literal["ingested", "unchanged", "failed", "pruned"]
+
+
+@dataclass
+class FileResult:
+    source: str
+    status: Status
+    pages: int = 0
+    chunks: int = 0
+    reason: str = ""  # why it failed or was skipped, or warnings for an ingested file
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+    def to_json(self) -> str:
+        summary = {s: self.count(s) for s in ("ingested", "unchanged", "failed", "pruned")}
+        return json.dumps({"summary": summary, "files": [asdict(r) for r in self.results]}, indent=2)
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    source: str  # name shown in citations
+    path: Path
+
+
+Progress = Callable[[str, "FileResult | None"], None]  # (source, result or None when starting)
+
+
+def find_pdfs(paths: Iterable[Path]) -> list[PdfFile]:
+    """Files named on the command line, plus every *.pdf under the named folders (sorted)."""
+    found: dict[Path, PdfFile] = {}
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"):
+                found.setdefault(file.resolve(), PdfFile(file.relative_to(path).as_posix(), file.resolve()))
+        else:
+            found.setdefault(path.resolve(), PdfFile(path.name, path.resolve()))
+    return list(found.values())
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    store: Store,
+    embedder: Embedder,
+    chunk_tokens: int,
+    chunk_overlap: int,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the store in line with the PDFs under `paths` and report what happened to each file."""
+    paths = [Path(p) for p in paths]
+    store.repair()
+    report = IngestReport()
+    if prune:
+        report.results += prune_missing(paths, store)
+    for pdf in find_pdfs(paths):
+        if progress:
+            progress(pdf.source, None)
+        try:
+            data = pdf.path.read_bytes()
+        except OSError as error:
+            result = FileResult(pdf.source, "failed", reason=f"cannot read file ({error.strerror or error})")
+        else:
+            result = ingest_bytes(pdf.source, data, store, embedder, chunk_tokens, chunk_overlap, path=pdf.path)
+        report.results.append(result)
+        if progress:
+            progress(pdf.source, result)
+    return report
+
+
+def ingest_bytes(
+    source: str,
+    data: bytes,
+    store: Store,
+    embedder: Embedder,
+    chunk_tokens: int,
+    chunk_overlap: int,
+    path: Path | None = None,
+) -> FileResult:
+    """Ingest one PDF given as bytes under the name `source`; never raises for bad input."""
+    doc_id = hashlib.sha256(data).hexdigest()
+    try:
+        chunking = f"v{CHUNKER_VERSION}:{chunk_tokens}/{chunk_overlap}"
+        existing = store.document(source)
+        if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking):
+            return FileResult(source, "unchanged", existing.pages, existing.chunks)
+        twin = store.document_by_content(doc_id)
+        if twin and twin.source != source:
+            return FileResult(source, "failed", reason=f"same content as '{twin.source}', which is already stored")
+        extracted = extract_pages(data)
+        chunks = chunk_pages(extracted.pages, chunk_tokens, chunk_overlap)
+        vectors = embedder.embed([c.text for c in chunks])
+        record = DocumentRecord(
+            source=source,
+            doc_id=doc_id,
+            path=str(path or ""),
+            pages=extracted.page_count,
+            chunks=len(chunks),
+            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            chunking=chunking,
+            warnings="; ".join(extracted.warnings),
+        )
+        store.write_document(
+            record,
+            ids=[f"{record.version}-{c.index}" for c in chunks],
+            texts=[c.text for c in chunks],
+            metadatas=[chunk_metadata(record, c) for c in chunks],
+            vectors=vectors,
+        )
+    except FolioError as error:
+        return FileResult(source, "failed", reason=str(error))
+    return FileResult(source, "ingested", record.pages, record.chunks, reason=record.warnings)
+
+
+def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:
+    """Delete documents whose file lived under one of `paths` and is gone now."""
+    roots = [p.resolve() for p in paths if p.is_dir()]
+    pruned = []
+    for doc in store.documents():
+        file = Path(doc.path) if doc.path else None
+        if file and any(file.is_relative_to(root) for root in roots) and not file.exists():
+            store.delete_document(doc.source)
+            pruned.append(FileResult(doc.source, "pruned", doc.pages, doc.chunks, reason="file no longer exists"))
+    return pruned
+
+
+def chunk_metadata(record: DocumentRecord, chunk: Chunk) -> dict:
+    return {
+        "version": record.version,
+        "doc_id": record.doc_id,
+        "source": record.source,
+        "page_start": chunk.page_start,
+        "page_end": chunk.page_end,
+        "page_breaks": json.dumps(chunk.page_breaks),
+        "chunk_index": chunk.index,
+        "n_tokens": chunk.n_tokens,
+        "ingested_at": record.ingested_at,
+    }

@@ -1,0 +1,46 @@
+"""All of Folio's settings, read once from the environment and `.env`.
+
+Every field is documented in `.env.example`; the defaults run fully offline.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Folio configuration (env vars are upper-case field names, e.g. ``FOLIO_DATA_DIR``)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # storage
+    folio_data_dir: Path = Path("data")
+    folio_collection: str = "folio"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    # ingestion
+    folio_embedding: Literal["local", "openai"] = "local"
+    folio_openai_embedding_model: str = "text-embedding-3-small"
+    folio_chunk_tokens: int = Field(default=192, ge=32, le=256)
+    folio_chunk_overlap: int = Field(default=32, ge=0, le=128)
+    folio_max_upload_mb: int = Field(default=50, ge=1)
+
+    # query and answers
+    folio_top_k: int = Field(default=5, ge=1, le=50)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    folio_llm_model: str = "gpt-4o-mini"
+    folio_llm_timeout: float = Field(default=60.0, gt=0)
+
+    @property
+    def chroma_path(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.folio_data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where files uploaded through the UI are kept."""
+        return self.folio_data_dir / "uploads"

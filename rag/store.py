@@ -1,0 +1,204 @@
+"""The Chroma store: a chunk collection plus a small document registry.
+
+Why a registry collection: Chroma has no transactions. A document becomes visible only when its
+registry record is written, after all its chunks are stored; the previous version's chunks are
+deleted after that. Chunks whose document is not registered (left by a crash mid-write) are
+ignored by queries and removed by `repair()`. The registry also makes listing documents cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import StoreError
+
+REGISTRY_SUFFIX = "-docs"
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One ingested file as the user knows it."""
+
+    source: str  # the name shown in citations (path relative to the ingested folder)
+    doc_id: str  # sha256 of the file's bytes
+    path: str  # absolute path of the file on disk ("" if unknown)
+    pages: int
+    chunks: int
+    ingested_at: str
+    chunking: str = ""  # chunker version and sizes; a change re-ingests the file
+    warnings: str = ""
+
+    @property
+    def version(self) -> str:
+        """Identity of this stored version: its chunks carry it, so it can be found and dropped."""
+        key = f"{self.source}\0{self.doc_id}\0{self.chunking}".encode()
+        return hashlib.sha256(key).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store, with its similarity to the query when there is one."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float = 0.0
+
+    @property
+    def source(self) -> str:
+        return self.metadata["source"]
+
+    @property
+    def pages(self) -> tuple[int, int]:
+        return self.metadata["page_start"], self.metadata["page_end"]
+
+    @property
+    def page_breaks(self) -> list[tuple[int, int]]:
+        """(char offset in the text, page number) pairs: where each page of the chunk starts."""
+        return [tuple(pair) for pair in json.loads(self.metadata["page_breaks"])]
+
+
+def make_client(settings: Settings):
+    """An embedded on-disk Chroma client, or an HTTP client when CHROMA_HOST is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as error:  # chromadb raises plain ValueError/httpx errors here
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({error})"
+            ) from error
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class Store:
+    """Chunks and documents of one collection, tied to one embedding model."""
+
+    def __init__(self, client, name: str, model: str, dim: int):
+        self._client = client
+        self.name = name
+        self.model = model
+        self.dim = dim
+        try:
+            self.chunks = client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": model, "embedding_dim": dim},
+            )
+            self.registry = client.get_or_create_collection(name + REGISTRY_SUFFIX, embedding_function=None)
+        except Exception as error:
+            raise StoreError(f"cannot open collection '{name}': {error}") from error
+        meta = self.chunks.metadata or {}
+        if (meta.get("embedding_model"), meta.get("embedding_dim")) != (model, dim):
+            raise StoreError(
+                f"collection '{name}' was built with the embedding model {meta.get('embedding_model')} "
+                f"(dim {meta.get('embedding_dim')}), but Folio is set to use {model} (dim {dim}). "
+                "Use another FOLIO_COLLECTION, or set FOLIO_EMBEDDING back."
+            )
+
+    # documents -------------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        """All registered documents, sorted by source."""
+        got = self.registry.get(include=["metadatas"])
+        return sorted((DocumentRecord(**m) for m in got["metadatas"]), key=lambda d: d.source)
+
+    def document(self, source: str) -> DocumentRecord | None:
+        """The registered document with this source name, if any."""
+        got = self.registry.get(ids=[source], include=["metadatas"])
+        return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
+
+    def document_by_content(self, doc_id: str) -> DocumentRecord | None:
+        """A registered document with these exact bytes, if any."""
+        got = self.registry.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
+        return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
+
+    def write_document(
+        self,
+        record: DocumentRecord,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        vectors: np.ndarray,
+    ) -> None:
+        """Store a document's chunks, then register it, then drop its previous version's chunks."""
+        previous = self.document(record.source)
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            self.chunks.upsert(
+                ids=list(ids[start:end]),
+                documents=list(texts[start:end]),
+                metadatas=list(metadatas[start:end]),
+                embeddings=vectors[start:end],
+            )
+        self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
+        if previous and previous.version != record.version:
+            self._delete_chunks_of(previous)
+
+    def delete_document(self, source: str) -> DocumentRecord | None:
+        """Unregister a document and delete its chunks; returns what was deleted."""
+        record = self.document(source)
+        if record:
+            self.registry.delete(ids=[source])
+            self._delete_chunks_of(record)
+        return record
+
+    def repair(self) -> int:
+        """Delete chunks that no registered document owns (left by an interrupted write)."""
+        owned = [d.version for d in self.documents()]
+        where = {"version": {"$nin": owned}} if owned else None
+        orphans = self.chunks.get(where=where, include=[])["ids"]
+        for start in range(0, len(orphans), self._batch):
+            self.chunks.delete(ids=orphans[start : start + self._batch])
+        return len(orphans)
+
+    # chunks ----------------------------------------------------------------------------------
+
+    def query(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[StoredChunk]:
+        """The k chunks nearest to `vector` (cosine similarity as score), optionally within some sources."""
+        where = {"source": {"$in": list(sources)}} if sources else None
+        try:
+            got = self.chunks.query(
+                query_embeddings=[vector], n_results=k, where=where, include=["documents", "metadatas", "distances"]
+            )
+        except Exception as error:
+            raise StoreError(f"vector search failed: {error}") from error
+        return [
+            StoredChunk(id=i, text=t, metadata=m, score=1.0 - d)
+            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        ]
+
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every chunk with its text (for the keyword index)."""
+        out: list[StoredChunk] = []
+        for offset in range(0, self.chunks.count(), self._batch):
+            got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
+            out += [StoredChunk(id=i, text=t, metadata=m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return out
+
+    def count(self) -> int:
+        """Number of stored chunks."""
+        return self.chunks.count()
+
+    def _delete_chunks_of(self, record: DocumentRecord) -> None:
+        self.chunks.delete(where={"version": record.version})
+
+    @property
+    def _batch(self) -> int:
+        return min(1000, self._client.get_max_batch_size())
+
+
+def open_store(settings: Settings, embedder) -> Store:
+    """Open (or create) the configured collection for this embedder."""
+    return Store(make_client(settings), settings.folio_collection, embedder.name, embedder.dim)
