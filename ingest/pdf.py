@@ -60,7 +60,8 @@ def extract_pages(data: bytes) -> ExtractedPdf:
     return ExtractedPdf(pages=with_text, page_count=len(pages), warnings=warnings)
 
 
-_HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-z])")
+_HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-z])")  # "experi-\nment" → "experiment"
+_COMPOUND_BREAK = re.compile(r"(\w-)\n(?=[A-Z0-9])")  # "Jean-\nPaul" → "Jean-Paul"
 _SENTENCE_END_LINE = re.compile(r"([.!?:;])\n")
 
 
@@ -74,6 +75,7 @@ def clean_text(text: str) -> str:
     text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     text = _HYPHEN_BREAK.sub(r"\1", text)
+    text = _COMPOUND_BREAK.sub(r"\1", text)
     text = _SENTENCE_END_LINE.sub("\\1\u2029", text)  # protect paragraph ends
     text = re.sub(r"\n+", " ", text).replace("\u2029", "\n")
     return text.strip()

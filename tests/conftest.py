@@ -1,0 +1,65 @@
+"""Shared fixtures: real embedder, real Chroma in a temp dir, PDFs generated with fpdf2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from rag.config import Settings
+from rag.embed import MiniLMEmbedder
+from rag.store import Store, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DOCS = ROOT / "sample_docs"
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    """Write a PDF with one page per string (Helvetica, wrapped); returns the path."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    return path
+
+
+class CountingEmbedder:
+    """The real embedder, counting how many texts it was asked to embed (a seam, not a patch)."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.texts_embedded = 0
+
+    def embed(self, texts):
+        self.texts_embedded += len(texts)
+        return self._inner.embed(texts)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> MiniLMEmbedder:
+    return MiniLMEmbedder()
+
+
+@pytest.fixture
+def embedder(minilm) -> CountingEmbedder:
+    return CountingEmbedder(minilm)
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """Settings pointing at a fresh data folder, ignoring any developer .env and API key."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "FOLIO_EMBEDDING", "FOLIO_COLLECTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FOLIO_DATA_DIR", str(tmp_path / "data"))
+    return Settings(_env_file=None)
+
+
+@pytest.fixture
+def store(settings, embedder) -> Store:
+    return open_store(settings, embedder)

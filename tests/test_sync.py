@@ -1,0 +1,127 @@
+"""ingest/sync.py end to end: real PDFs, the real embedder, real Chroma on disk."""
+
+import shutil
+
+import pytest
+
+from ingest import ingest_bytes, ingest_paths
+from rag.errors import StoreError
+from rag.store import Store, make_client, open_store
+from tests.conftest import SHARED_EVAL, make_pdf
+
+HOSTILE = SHARED_EVAL / "hostile-pdfs"
+
+
+def _ingest(folder, store, embedder, **kw):
+    return ingest_paths([folder], store, embedder, chunk_tokens=64, chunk_overlap=8, **kw)
+
+
+def _page_of(chunk, phrase):
+    at = chunk.text.index(phrase)
+    return [page for offset, page in chunk.page_breaks if offset <= at][-1]
+
+
+def _texts(store, source):
+    got = store.chunks.get(where={"source": source}, include=["documents"])
+    return got["documents"]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    docs = tmp_path / "docs"
+    make_pdf(docs / "apollo.pdf", ["Apollo 11 landed on the Moon in July 1969.", "Neil Armstrong stepped out first."])
+    make_pdf(docs / "sub" / "rivers.pdf", ["The Nile is the longest river in Africa."])
+    return docs
+
+
+def test_folder_is_ingested_with_page_numbers_and_relative_names(folder, store, embedder):
+    report = _ingest(folder, store, embedder)
+    assert [(r.source, r.status, r.pages) for r in report.results] == [
+        ("apollo.pdf", "ingested", 2), ("sub/rivers.pdf", "ingested", 1)
+    ]
+    (chunk,) = [c for c in store.all_chunks() if c.source == "apollo.pdf"]
+    assert chunk.pages == (1, 2)
+    assert _page_of(chunk, "Apollo 11 landed") == 1
+    assert _page_of(chunk, "Neil Armstrong") == 2
+    assert [d.source for d in store.documents()] == ["apollo.pdf", "sub/rivers.pdf"]
+
+
+def test_reingesting_an_unchanged_folder_adds_nothing_and_embeds_nothing(folder, store, embedder):
+    _ingest(folder, store, embedder)
+    count, embedded = store.count(), embedder.texts_embedded
+    report = _ingest(folder, store, embedder)
+    assert {r.status for r in report.results} == {"unchanged"}
+    assert store.count() == count
+    assert embedder.texts_embedded == embedded
+
+
+def test_a_changed_file_replaces_its_chunks(folder, store, embedder):
+    _ingest(folder, store, embedder)
+    make_pdf(folder / "apollo.pdf", ["Apollo 13 never landed; the crew returned safely."])
+    report = _ingest(folder, store, embedder)
+    assert [r.status for r in report.results] == ["ingested", "unchanged"]
+    assert _texts(store, "apollo.pdf") == ["Apollo 13 never landed; the crew returned safely."]
+    assert store.document("apollo.pdf").pages == 1
+
+
+def test_a_failing_new_version_keeps_the_previous_one(folder, store, embedder):
+    _ingest(folder, store, embedder)
+    (folder / "apollo.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    report = _ingest(folder, store, embedder)
+    assert report.results[0].status == "failed" and "corrupt" in report.results[0].reason
+    assert not report.ok
+    assert "Apollo 11 landed on the Moon in July 1969." in _texts(store, "apollo.pdf")[0]
+
+
+def test_prune_removes_documents_whose_file_is_gone(folder, store, embedder):
+    _ingest(folder, store, embedder)
+    (folder / "sub" / "rivers.pdf").unlink()
+    assert _ingest(folder, store, embedder).count("pruned") == 0  # only when asked
+    report = _ingest(folder, store, embedder, prune=True)
+    assert [(r.source, r.status) for r in report.results if r.status == "pruned"] == [("sub/rivers.pdf", "pruned")]
+    assert _texts(store, "sub/rivers.pdf") == []
+    assert [d.source for d in store.documents()] == ["apollo.pdf"]
+
+
+def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, embedder):
+    for name in ("zero_bytes.pdf", "not_a_pdf.pdf", "encrypted_user_password.pdf", "truncated.pdf", "image_only_scan.pdf"):
+        shutil.copy(HOSTILE / name, folder / name)
+    report = _ingest(folder, store, embedder)
+    failed = {r.source: r.reason for r in report.results if r.status == "failed"}
+    assert set(failed) == {"zero_bytes.pdf", "not_a_pdf.pdf", "encrypted_user_password.pdf", "truncated.pdf", "image_only_scan.pdf"}
+    assert "empty" in failed["zero_bytes.pdf"]
+    assert "not a PDF" in failed["not_a_pdf.pdf"]
+    assert "encrypted" in failed["encrypted_user_password.pdf"]
+    assert "corrupt" in failed["truncated.pdf"]
+    assert "no extractable text (scanned" in failed["image_only_scan.pdf"]
+    assert report.count("ingested") == 2
+    assert [d.source for d in store.documents()] == ["apollo.pdf", "sub/rivers.pdf"]
+
+
+def test_same_bytes_under_another_name_are_not_stored_twice(folder, store, embedder):
+    _ingest(folder, store, embedder)
+    result = ingest_bytes("copy.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, 64, 8)
+    assert result.status == "failed" and "same content as 'apollo.pdf'" in result.reason
+    assert store.document("copy.pdf") is None
+
+
+def test_chunks_of_an_unregistered_version_are_repaired_away(folder, store, embedder):
+    _ingest(folder, store, embedder)
+    count = store.count()
+    store.registry.delete(ids=["apollo.pdf"])  # as if the process died before registering the document
+    assert store.repair() == 1
+    assert store.count() == count - 1
+    assert _texts(store, "apollo.pdf") == []
+
+
+def test_a_collection_built_with_another_model_is_a_clear_error(settings, store):
+    client = make_client(settings)
+    with pytest.raises(StoreError, match="built with the embedding model all-MiniLM-L6-v2.*other-model"):
+        Store(client, settings.folio_collection, "other-model", 768)
+
+
+def test_the_store_survives_reopening(folder, settings, store, embedder):
+    _ingest(folder, store, embedder)
+    reopened = open_store(settings, embedder)
+    assert [d.source for d in reopened.documents()] == ["apollo.pdf", "sub/rivers.pdf"]
+    assert reopened.query(embedder.embed(["Who walked on the Moon?"])[0], k=1)[0].source == "apollo.pdf"
