@@ -1,0 +1,165 @@
+"""A conversation over the documents: condense → retrieve → sources → answer, as a stream of events.
+
+One code path for every front end: the CLI, the UI and the tests iterate `ChatSession.ask()`;
+`ChatSession.answer()` drains it for callers that want the final `Answer` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Sequence, Union
+
+from llama_index.core.llms import ChatMessage
+from llama_index.core.memory import ChatMemoryBuffer
+
+from ingest.chunk import count_tokens
+from rag.citations import cited_numbers, filter_citations
+from rag.errors import FolioError, LLMError
+from rag.extractive import best_quotes
+from rag.llm import ChatModel
+from rag.prompts import CONDENSE_PROMPT, SYSTEM_PROMPT, user_prompt
+from rag.retrieve import Retriever
+from rag.sources import Source, build_sources
+
+NOT_FOUND = "I could not find this in your documents."
+Mode = Literal["generated", "extractive", "not_found", "error"]
+
+
+@dataclass
+class Answer:
+    question: str
+    query: str  # what was searched: the question, or its standalone rewrite in a conversation
+    text: str = ""
+    mode: Mode = "extractive"
+    sources: list[Source] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+    error: str = ""  # set when the answer failed or was cut off
+
+    @property
+    def cited_sources(self) -> list[Source]:
+        by_number = {s.n: s for s in self.sources}
+        return [by_number[n] for n in self.cited if n in by_number]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class Error:
+    message: str
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+Event = Union[Token, Sources, Error, Done]
+
+
+class ChatSession:
+    """Questions and answers about the stored documents, remembering the conversation."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        llm: ChatModel | None = None,
+        top_k: int = 5,
+        min_similarity: float = 0.25,
+        context_tokens: int = 3000,
+        history_tokens: int = 1500,
+    ):
+        self.retriever = retriever
+        self.llm = llm
+        self.top_k = top_k
+        self.min_similarity = min_similarity
+        self.context_tokens = context_tokens
+        self.memory = ChatMemoryBuffer.from_defaults(token_limit=history_tokens, tokenizer_fn=_token_list)
+
+    @property
+    def mode(self) -> str:
+        """'extractive' (offline) or 'generated (MODEL)'."""
+        return f"generated ({self.llm.model})" if self.llm else "extractive"
+
+    def reset(self) -> None:
+        """Forget the conversation."""
+        self.memory.reset()
+
+    def answer(self, question: str, documents: Sequence[str] | None = None) -> Answer:
+        """Ask and wait for the whole answer."""
+        for event in self.ask(question, documents):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("ask() always ends with Done")
+
+    def ask(self, question: str, documents: Sequence[str] | None = None) -> Iterator[Event]:
+        """Answer `question` from the documents (all, or only those named), streaming events."""
+        answer = Answer(question=question, query=question)
+        try:
+            answer.query = self._standalone(question)
+            retrieved = self.retriever.retrieve(answer.query, self.top_k, documents)
+            if not retrieved.chunks or retrieved.best_similarity < self.min_similarity:
+                answer.mode, answer.text = "not_found", NOT_FOUND
+                yield Token(NOT_FOUND)
+            else:
+                answer.sources = build_sources(retrieved.chunks, count_tokens, self.context_tokens, self.top_k)
+                yield Sources(answer.sources)
+                events = self._generate(answer) if self.llm else self._extract(answer)
+                for event in events:
+                    if isinstance(event, Token):
+                        answer.text += event.text
+                    yield event
+        except FolioError as error:
+            answer.error = str(error)
+            answer.mode = "error" if not answer.text else answer.mode
+            yield Error(answer.error)
+        answer.cited = [n for n in cited_numbers(answer.text) if n <= len(answer.sources)]
+        if answer.text:
+            self.memory.put(ChatMessage(role="user", content=question))
+            self.memory.put(ChatMessage(role="assistant", content=answer.text))
+        yield Done(answer)
+
+    def _standalone(self, question: str) -> str:
+        """Rewrite a follow-up into a question that stands on its own (LLM mode, with history)."""
+        history = self.memory.get()
+        if not self.llm or not history:
+            return question
+        transcript = "\n".join(f"{m.role.value}: {m.content}" for m in history)
+        prompt = CONDENSE_PROMPT.format(history=transcript, question=question)
+        rewritten = self.llm.complete([{"role": "user", "content": prompt}]).strip()
+        return rewritten or question
+
+    def _generate(self, answer: Answer) -> Iterator[Event]:
+        messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+        messages += [{"role": m.role.value, "content": m.content} for m in self.memory.get()]
+        messages.append({"role": "user", "content": user_prompt(answer.question, answer.sources)})
+        answer.mode = "generated"
+        valid = {s.n for s in answer.sources}
+        try:
+            for text in filter_citations(self.llm.stream(messages), valid):
+                yield Token(text)
+        except LLMError:
+            if answer.text:
+                yield Token(" …")
+            raise
+
+    def _extract(self, answer: Answer) -> Iterator[Event]:
+        quotes = best_quotes(answer.question, answer.sources)
+        if not quotes:
+            answer.mode = "not_found"
+            yield Token(NOT_FOUND)
+            return
+        lines = [f"> {q.text} [{q.source.n}] — *{q.source.source}, p. {q.page}*" for q in quotes]
+        yield Token("Quoted from your documents (offline mode, no language model):\n\n" + "\n>\n".join(lines))
+
+
+def _token_list(text: str) -> list[int]:
+    """llama-index's memory wants a tokenizer returning a list; counts are all it uses."""
+    return [0] * count_tokens(text)

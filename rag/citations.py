@@ -1,0 +1,50 @@
+"""Citation markers: keep the [n] that name a real source, drop the others, even mid-stream."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MAX_MARKER = 16  # longer bracketed text is not a citation
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Source numbers cited in `text`, in order of first citation."""
+    seen: dict[int, None] = {}
+    for match in _MARKER.finditer(text):
+        for n in match.group(1).split(","):
+            seen.setdefault(int(n), None)
+    return list(seen)
+
+
+def _rewrite(marker: str, valid: set[int]) -> str:
+    match = _MARKER.fullmatch(marker)
+    if not match:
+        return marker
+    kept = [n.strip() for n in match.group(1).split(",") if int(n) in valid]
+    return f"[{', '.join(kept)}]" if kept else ""
+
+
+def filter_citations(pieces: Iterable[str], valid: set[int]) -> Iterator[str]:
+    """Pass streamed text through, holding back a possible marker until it closes."""
+    held = ""
+    for piece in pieces:
+        out = ""
+        for char in piece:
+            if held:
+                held += char
+                if char == "]":
+                    out, held = out + _rewrite(held, valid), ""
+                elif len(held) > _MAX_MARKER or char == "[":
+                    out, held = out + held[:-1], held[-1] if char == "[" else ""
+                    if char != "[":
+                        out += char
+            elif char == "[":
+                held = "["
+            else:
+                out += char
+        if out:
+            yield out
+    if held:
+        yield held
