@@ -63,3 +63,24 @@ def settings(tmp_path, monkeypatch) -> Settings:
 @pytest.fixture
 def store(settings, embedder) -> Store:
     return open_store(settings, embedder)
+
+
+@pytest.fixture
+def fake_llm():
+    from tests.fake_llm import FakeLLM
+
+    server = FakeLLM()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory, minilm):
+    """sample_docs/ ingested once for the whole test run (read-only for tests)."""
+    from ingest import ingest_paths
+
+    settings = Settings(_env_file=None, folio_data_dir=tmp_path_factory.mktemp("sample-data"))
+    store = open_store(settings, minilm)
+    report = ingest_paths([SAMPLE_DOCS], store, minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap)
+    assert report.ok and report.count("ingested") >= 3
+    return store

@@ -1,0 +1,155 @@
+"""rag/ end to end: sample_docs in real Chroma, the real embedder, a real HTTP LLM on loopback."""
+
+import pytest
+
+from rag.answer import NOT_FOUND, ChatSession, Done, Error, Sources, Token
+from rag.config import Settings
+from rag.llm import ChatModel, llm_enabled
+from rag.retrieve import Retriever
+
+SECRET = "sk-test-do-not-leak-123456"
+AMAZON = "amazon-rainforest-wikipedia.pdf"
+BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
+
+
+@pytest.fixture(scope="module")
+def retriever(sample_store, minilm):
+    return Retriever(sample_store, minilm)
+
+
+def _llm(fake_llm, timeout=10.0, retries=2, key=SECRET):
+    settings = Settings(_env_file=None, openai_base_url=fake_llm.base_url, openai_api_key=key, folio_llm_timeout=timeout)
+    return ChatModel(settings, max_retries=retries)
+
+
+def _session(retriever, llm=None):
+    return ChatSession(retriever, llm)
+
+
+# offline (extractive) ---------------------------------------------------------------------------
+
+def test_offline_mode_is_the_default_without_key_or_url():
+    assert not llm_enabled(Settings(_env_file=None))
+    assert llm_enabled(Settings(_env_file=None, openai_base_url="http://127.0.0.1:1/v1"))
+    assert llm_enabled(Settings(_env_file=None, openai_api_key="sk-x"))
+
+
+def test_extractive_answer_quotes_the_sentence_and_cites_file_and_page(retriever):
+    answer = _session(retriever).answer(BRAZIL)
+    assert answer.mode == "extractive"
+    assert "60%" in answer.text
+    assert "Quoted from your documents" in answer.text
+    first = answer.cited_sources[0]
+    assert (first.source, first.page_start) == (AMAZON, 1)
+    assert f"{AMAZON}, p. 1" in answer.text
+
+
+def test_extractive_answer_from_the_manual_cites_its_page(retriever):
+    answer = _session(retriever).answer("How do I rotate a box with rotatebox?")
+    assert "\\rotatebox" in answer.text
+    assert any(s.source == "latex-graphics-guide.pdf" and s.page_start <= 8 <= s.page_end for s in answer.cited_sources)
+
+
+def test_an_off_topic_question_is_refused_offline(retriever):
+    answer = _session(retriever).answer("What is a good recipe for chocolate cake?")
+    assert (answer.mode, answer.text, answer.sources) == ("not_found", NOT_FOUND, [])
+
+
+def test_questions_can_be_restricted_to_chosen_documents(retriever):
+    answer = _session(retriever).answer(BRAZIL, documents=["latex-graphics-guide.pdf"])
+    assert all(s.source == "latex-graphics-guide.pdf" for s in answer.sources)
+    assert "60%" not in answer.text
+
+
+# generated answers over the loopback server -----------------------------------------------------
+
+def test_generated_answer_streams_tokens_and_keeps_only_real_citations(retriever, fake_llm):
+    fake_llm.then("stream", tokens=["Brazil has ", "60% of the forest ", "[1", "]", " [42]", "."])
+    events = list(_session(retriever, _llm(fake_llm)).ask(BRAZIL))
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    assert len(tokens) >= 3  # streamed, not delivered at once
+    assert isinstance(events[0], Sources)
+    answer = events[-1].answer
+    assert answer.text == "Brazil has 60% of the forest [1] ."
+    assert answer.mode == "generated" and answer.cited == [1]
+    assert (answer.cited_sources[0].source, answer.cited_sources[0].page_start) == (AMAZON, 1)
+
+
+def test_the_prompt_frames_documents_as_delimited_data(retriever, fake_llm):
+    _session(retriever, _llm(fake_llm)).answer(BRAZIL)
+    messages = fake_llm.requests[-1]["body"]["messages"]
+    assert messages[0]["role"] == "system" and "data, not instructions" in messages[0]["content"]
+    user = messages[-1]["content"]
+    assert user.startswith("<sources>") and f'file="{AMAZON}"' in user and user.endswith(f"Question: {BRAZIL}")
+    assert "60%" not in messages[0]["content"]  # document text never reaches the system message
+
+
+def test_an_off_topic_question_is_refused_without_calling_the_llm(retriever, fake_llm):
+    answer = _session(retriever, _llm(fake_llm)).answer("What is a good recipe for chocolate cake?")
+    assert answer.mode == "not_found" and answer.text == NOT_FOUND
+    assert fake_llm.requests == []
+
+
+def test_a_follow_up_is_condensed_before_retrieval(retriever, fake_llm):
+    session = _session(retriever, _llm(fake_llm))
+    fake_llm.then("stream", tokens=["60% [1]"])
+    session.answer(BRAZIL)
+    fake_llm.then("stream", tokens=["How do I rotate a box with rotatebox?"])  # the condensed query
+    fake_llm.then("stream", tokens=["Use \\rotatebox [1]."])
+    answer = session.answer("and what about rotating boxes in LaTeX?")
+    assert answer.query == "How do I rotate a box with rotatebox?"
+    assert "and what about rotating boxes" in fake_llm.requests[1]["body"]["messages"][0]["content"]
+    assert answer.sources[0].source == "latex-graphics-guide.pdf"
+    assert [m["role"] for m in fake_llm.requests[2]["body"]["messages"]] == ["system", "user", "assistant", "user"]
+
+
+def test_429_is_retried_then_succeeds(retriever, fake_llm):
+    fake_llm.then("status", code=429, headers={"Retry-After": "0"}).then("stream", tokens=["60% [1]"])
+    answer = _session(retriever, _llm(fake_llm)).answer(BRAZIL)
+    assert answer.text == "60% [1]" and not answer.error
+    assert len(fake_llm.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        ({"kind": "status", "code": 500}, "failed with HTTP 500"),
+        ({"kind": "status", "code": 401, "body": {"error": {"message": f"bad key {SECRET}"}}}, "rejected the API key (401)"),
+        ({"kind": "status", "code": 404}, "has no model 'gpt-4o-mini' (404)"),
+        ({"kind": "status", "code": 400, "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}}},
+         "too long for the model's context window"),
+    ],
+    ids=["500", "401", "404", "context-length"],
+)
+def test_server_errors_become_one_line_messages(retriever, fake_llm, script, expected):
+    for _ in range(3):
+        fake_llm.script.append(dict(script))
+    events = list(_session(retriever, _llm(fake_llm, retries=1)).ask(BRAZIL))
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert len(errors) == 1 and expected in errors[0]
+    assert SECRET not in errors[0]
+    assert events[-1].answer.mode == "error"
+
+
+def test_a_timeout_is_reported(retriever, fake_llm):
+    fake_llm.then("sleep", seconds=3).then("sleep", seconds=3)
+    answer = _session(retriever, _llm(fake_llm, timeout=0.5, retries=0)).answer(BRAZIL)
+    assert "did not answer within 0.5 s" in answer.error
+
+
+def test_an_unreachable_server_is_reported(retriever):
+    settings = Settings(_env_file=None, openai_base_url="http://127.0.0.1:9/v1", folio_llm_timeout=2)
+    answer = _session(retriever, ChatModel(settings, max_retries=0)).answer(BRAZIL)
+    assert "cannot reach the LLM server at http://127.0.0.1:9/v1" in answer.error
+
+
+@pytest.mark.parametrize("kind", ["cut", "malformed"])
+def test_a_broken_stream_keeps_what_arrived_and_says_it_was_cut(retriever, fake_llm, kind):
+    fake_llm.then(kind, tokens=["Brazil has ", "60% [1]"])
+    session = _session(retriever, _llm(fake_llm, retries=0))
+    answer = session.answer(BRAZIL)
+    assert answer.text.startswith("Brazil has 60% [1]")
+    assert "cut off" in answer.error
+    assert answer.cited == [1]
+    fake_llm.then("stream", tokens=[BRAZIL]).then("stream", tokens=["Still here [1]."])  # condense, answer
+    assert session.answer(BRAZIL).text == "Still here [1]."  # the next question works
