@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 
 from rag.config import Settings
 from rag.errors import FolioError
+
+if TYPE_CHECKING:
+    from rag import Answer
 
 app = typer.Typer(help="Folio: chat with your own PDFs, offline by default, cited to the page.", no_args_is_help=True)
 console = Console()
@@ -49,8 +52,12 @@ def ingest(
         embedder, store = _open(settings)
         total = len(find_pdfs(paths))
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=errors, disable=json_out or not errors.is_terminal,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            disable=json_out or not errors.is_terminal,
         ) as bar:
             task = bar.add_task("files", total=total)
             pages = chunks = 0
@@ -64,8 +71,13 @@ def ingest(
                 bar.advance(task)
 
             report = ingest_paths(
-                paths, store, embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap,
-                prune=prune, progress=progress,
+                paths,
+                store,
+                embedder,
+                settings.folio_chunk_tokens,
+                settings.folio_chunk_overlap,
+                prune=prune,
+                progress=progress,
             )
     except FolioError as error:
         _fail(error)
@@ -75,7 +87,9 @@ def ingest(
         table = Table("file", "result", "pages", "chunks", "note")
         style = {"ingested": "green", "unchanged": "dim", "failed": "red", "pruned": "yellow"}
         for r in report.results:
-            table.add_row(r.source, f"[{style[r.status]}]{r.status}[/]", str(r.pages or ""), str(r.chunks or ""), r.reason)
+            table.add_row(
+                r.source, f"[{style[r.status]}]{r.status}[/]", str(r.pages or ""), str(r.chunks or ""), r.reason
+            )
         console.print(table)
         console.print(", ".join(f"{report.count(s)} {s}" for s in ("ingested", "unchanged", "failed", "pruned")))
     raise typer.Exit(0 if report.ok else 1)
@@ -114,6 +128,133 @@ def rm(sources: Annotated[list[str], typer.Argument(help="Document names as `fol
     raise typer.Exit(1 if missing else 0)
 
 
+def _print_stream(session, question: str, documents: list[str] | None) -> Answer:
+    """Stream one answer to the terminal, then list the sources it cites."""
+    from rag import Done, Error, Token
+
+    answer = None
+    for event in session.ask(question, documents or None):
+        if isinstance(event, Token):
+            console.out(event.text, end="", highlight=False)
+        elif isinstance(event, Error):
+            console.print(f"\n[red]error:[/red] {event.message}")
+        elif isinstance(event, Done):
+            answer = event.answer
+    console.print()
+    for source in answer.cited_sources:
+        snippet = " ".join(source.text.split())[:160]
+        console.print(
+            f"[bold][{source.n}][/bold] {source.source}, {source.pages_label}: [dim]{snippet}…[/dim]", highlight=False
+        )
+    return answer
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    document: Annotated[list[str] | None, typer.Option("--doc", help="Only search this document (repeatable).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the answer and its sources as JSON.")] = False,
+) -> None:
+    """Answer a question from the stored documents, with cited sources. Exit 1 if the answer failed."""
+    import json
+    from dataclasses import asdict
+
+    from rag import open_components
+
+    try:
+        session = open_components(Settings()).session()
+        if json_out:
+            answer = session.answer(question, document or None)
+            sources = [asdict(s) | {"pages": s.pages_label} for s in answer.sources]
+            print(
+                json.dumps(
+                    {
+                        "question": question,
+                        "answer": answer.text,
+                        "mode": answer.mode,
+                        "cited": answer.cited,
+                        "error": answer.error,
+                        "sources": sources,
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            answer = _print_stream(session, question, document)
+    except FolioError as error:
+        _fail(error)
+    raise typer.Exit(1 if answer.error else 0)
+
+
+@app.command()
+def chat(
+    document: Annotated[list[str] | None, typer.Option("--doc", help="Only search this document (repeatable).")] = None,
+) -> None:
+    """Interactive conversation; follow-up questions use the conversation (empty line or Ctrl-D to quit)."""
+    from rag import open_components
+
+    try:
+        session = open_components(Settings()).session()
+    except FolioError as error:
+        _fail(error)
+    console.print(f"Folio ({session.mode} answers). Ask about your documents; an empty line quits.")
+    while True:
+        try:
+            question = console.input("[bold]> [/bold]").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        _print_stream(session, question, document)
+
+
+@app.command(name="eval")
+def evaluate(
+    dataset: Annotated[
+        Path, typer.Argument(help="Folder with pdfs/ and questions.jsonl.", exists=True, file_okay=False)
+    ],
+    limit: Annotated[int | None, typer.Option(help="Evaluate an evenly spread sample of this many questions.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure retrieval (hit@1, hit@5, MRR@10, latency) and answers on a question set, in a throw-away store."""
+    import json
+    import tempfile
+
+    from ingest import ingest_paths
+    from rag import open_components
+    from rag.evaluate import evaluate_answers, evaluate_retrieval, load_questions
+
+    with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
+        settings = Settings(folio_data_dir=Path(tmp), chroma_host=None)
+        parts = open_components(settings)
+        with console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else _nothing():
+            ingest_paths(
+                [dataset / "pdfs"],
+                parts.store,
+                parts.embedder,
+                settings.folio_chunk_tokens,
+                settings.folio_chunk_overlap,
+            )
+        questions = load_questions(dataset, limit)
+        k = max(10, settings.folio_top_k)
+        result = evaluate_retrieval(lambda q: parts.retriever.retrieve(q, k).chunks, questions)
+        result |= evaluate_answers(parts.session, questions)
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table("metric", "value")
+    for name, value in result.items():
+        table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 @app.command()
 def up(
     folder: Annotated[Path, typer.Argument(help="Folder to ingest before starting.")] = SAMPLE_DOCS,
@@ -126,8 +267,17 @@ def up(
         if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
             raise
     app_file = Path(__file__).parent / "streamlit_app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-               "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
 
 

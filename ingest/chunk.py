@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.pdf import Page
-from rag.embed import load_tokenizer
+from rag.embed import count_tokens
 
 CHUNKER_VERSION = 1  # bump when chunking changes, so re-ingesting rewrites every document
 PAGE_SEPARATOR = "\n\n"
@@ -29,19 +28,6 @@ class Chunk:
     @property
     def page_end(self) -> int:
         return self.page_breaks[-1][1]
-
-
-@lru_cache(maxsize=1)
-def _counting_tokenizer():
-    tokenizer = load_tokenizer()
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
-
-
-def count_tokens(text: str) -> int:
-    """Number of MiniLM word pieces in `text` (the embedder reads at most 256 of them)."""
-    return len(_counting_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
 def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> list[Chunk]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
 from ingest.pdf import extract_pages
@@ -127,7 +128,7 @@ def ingest_bytes(
             path=str(path or ""),
             pages=extracted.page_count,
             chunks=len(chunks),
-            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             chunking=chunking,
             warnings="; ".join(extracted.warnings),
         )

@@ -6,14 +6,15 @@ One code path for every front end: the CLI, the UI and the tests iterate `ChatSe
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Sequence, Union
+from typing import Literal
 
 from llama_index.core.llms import ChatMessage
 from llama_index.core.memory import ChatMemoryBuffer
 
-from ingest.chunk import count_tokens
 from rag.citations import cited_numbers, filter_citations
+from rag.embed import count_tokens
 from rag.errors import FolioError, LLMError
 from rag.extractive import best_quotes
 from rag.llm import ChatModel
@@ -61,7 +62,7 @@ class Done:
     answer: Answer
 
 
-Event = Union[Token, Sources, Error, Done]
+Event = Token | Sources | Error | Done
 
 
 class ChatSession:
@@ -72,7 +73,7 @@ class ChatSession:
         retriever: Retriever,
         llm: ChatModel | None = None,
         top_k: int = 5,
-        min_similarity: float = 0.25,
+        min_similarity: float = 0.30,
         context_tokens: int = 3000,
         history_tokens: int = 1500,
     ):

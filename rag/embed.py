@@ -7,9 +7,10 @@ Chroma's built-in embedding function would try to download a model and fail offl
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
+from collections.abc import Sequence
+from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -38,6 +39,19 @@ def load_tokenizer():
     tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest in the batch
     return tokenizer
+
+
+@lru_cache(maxsize=1)
+def _counting_tokenizer():
+    tokenizer = load_tokenizer()
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def count_tokens(text: str) -> int:
+    """Number of MiniLM word pieces in `text` (the embedder reads at most 256 of them)."""
+    return len(_counting_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
 class MiniLMEmbedder:
@@ -118,6 +132,8 @@ def make_embedder(settings) -> Embedder:
         import openai
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        client = openai.OpenAI(api_key=key or "not-set", base_url=settings.openai_base_url, timeout=settings.folio_llm_timeout)
+        client = openai.OpenAI(
+            api_key=key or "not-set", base_url=settings.openai_base_url, timeout=settings.folio_llm_timeout
+        )
         return OpenAIEmbedder(client, settings.folio_openai_embedding_model)
     return MiniLMEmbedder()

@@ -7,9 +7,9 @@ import json
 import re
 import statistics
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from rag.store import StoredChunk
 
@@ -70,9 +70,7 @@ def latency_percentiles(seconds: Sequence[float]) -> dict[str, float]:
     return {"p50_ms": 1000 * statistics.median(seconds), "p95_ms": 1000 * q[18]}
 
 
-def evaluate_retrieval(
-    retrieve: Callable[[str], list[StoredChunk]], questions: Sequence[Question]
-) -> dict[str, float]:
+def evaluate_retrieval(retrieve: Callable[[str], list[StoredChunk]], questions: Sequence[Question]) -> dict[str, float]:
     """Run every question through `retrieve` and score the rankings and the latency."""
     ranks, seconds = [], []
     for q in questions:
@@ -81,3 +79,33 @@ def evaluate_retrieval(
         seconds.append(time.perf_counter() - start)
         ranks.append(first_hit_rank(chunks[:10], q))
     return {**retrieval_metrics(ranks), **latency_percentiles(seconds), "questions": len(questions)}
+
+
+OFF_TOPIC = [
+    "What is a good recipe for chocolate cake?",
+    "How do I reset my router password?",
+    "Who won the 2018 FIFA World Cup?",
+    "How many calories are in a banana?",
+    "What is the best way to learn the guitar?",
+    "How do I change a car tyre?",
+    "Who painted the Mona Lisa?",
+    "How do I install Python on Windows?",
+    "What are the symptoms of the flu?",
+    "How do I bake sourdough bread?",
+]
+
+
+def evaluate_answers(session_factory, questions: Sequence[Question]) -> dict[str, float]:
+    """Answer-level metrics: gold answer in the answer, page-exact citations, off-topic refusals."""
+    contains = page_exact = 0
+    for q in questions:
+        answer = session_factory().answer(q.question)
+        contains += contains_answer(answer.text, q.answers)
+        page_exact += any(s.source == q.file and s.page_start <= q.page <= s.page_end for s in answer.cited_sources)
+    refused = sum(session_factory().answer(q).mode == "not_found" for q in OFF_TOPIC)
+    n = len(questions) or 1
+    return {
+        "answer_contains_gold": contains / n,
+        "page_exact_citation": page_exact / n,
+        "off_topic_refusal": refused / len(OFF_TOPIC),
+    }

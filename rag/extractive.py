@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -52,7 +52,7 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
     document_frequency = Counter(t for bag in bags for t in bag & wanted)
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in wanted}
     quotes = []
-    for (source, sentence, page), bag in zip(candidates, bags):
+    for (source, sentence, page), bag in zip(candidates, bags, strict=False):
         overlap = sum(idf[t] for t in bag & wanted) / sum(idf.values())
         if overlap > 0:
             quotes.append(Quote(sentence, source, page, overlap + 0.05 / source.n))

@@ -6,7 +6,7 @@ Retry-After; what is left after its retries becomes an `LLMError` with one line 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import openai
 
@@ -46,7 +46,9 @@ class ChatModel:
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
         except Exception as error:  # httpx read errors, bad SSE, invalid JSON: the stream broke
-            raise LLMError(f"the answer was cut off: the connection to the LLM server broke ({type(error).__name__})") from error
+            raise LLMError(
+                f"the answer was cut off: the connection to the LLM server broke ({type(error).__name__})"
+            ) from error
         finally:
             stream.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from rag.sources import Source
@@ -26,7 +26,7 @@ Standalone question:"""
 def user_prompt(question: str, sources: Sequence[Source]) -> str:
     """The numbered sources, delimited and escaped, followed by the question."""
     blocks = [
-        f"<source id=\"{s.n}\" file={quoteattr(s.source)} pages=\"{s.pages_label}\">\n{escape(s.text)}\n</source>"
+        f'<source id="{s.n}" file={quoteattr(s.source)} pages="{s.pages_label}">\n{escape(s.text)}\n</source>'
         for s in sources
     ]
     return "<sources>\n" + "\n".join(blocks) + f"\n</sources>\n\nQuestion: {question}"

@@ -8,8 +8,9 @@ numbers behind the default mode and weights.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from llama_index.core import VectorStoreIndex
@@ -17,7 +18,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -68,7 +69,14 @@ class Retrieved:
 class Retriever:
     """Top-k retrieval over one store; keyword indexes are rebuilt only when documents change."""
 
-    def __init__(self, store: Store, embedder: Embedder, mode: Mode = "hybrid", dense_weight: float = 0.5, fusion: str = "dist_based_score"):
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        mode: Mode = "hybrid",
+        dense_weight: float = 0.5,
+        fusion: str = "dist_based_score",
+    ):  # noqa: E501
         self.store = store
         self.mode = mode
         self.dense_weight = dense_weight
@@ -139,4 +147,6 @@ def _cosine(hit: NodeWithScore) -> float:
 
 
 def _to_chunk(hit: NodeWithScore) -> StoredChunk:
-    return StoredChunk(id=hit.node.node_id, text=hit.node.get_content(), metadata=hit.node.metadata, score=hit.score or 0.0)
+    return StoredChunk(
+        id=hit.node.node_id, text=hit.node.get_content(), metadata=hit.node.metadata, score=hit.score or 0.0
+    )

@@ -4,8 +4,8 @@ with a page for every sentence."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rag.store import StoredChunk
 
@@ -60,7 +60,9 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
             (m for m in merged if m["version"] == version and (m["first"] - 1 <= index <= m["last"] + 1)), None
         )
         if neighbour is None:
-            merged.append({"version": version, "first": index, "last": index, "chunks": {index: chunk}, "score": chunk.score})
+            merged.append(
+                {"version": version, "first": index, "last": index, "chunks": {index: chunk}, "score": chunk.score}
+            )
         elif index not in neighbour["chunks"]:
             neighbour["chunks"][index] = chunk
             neighbour["first"], neighbour["last"] = min(neighbour["first"], index), max(neighbour["last"], index)

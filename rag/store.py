@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -176,7 +177,9 @@ class Store:
             raise StoreError(f"vector search failed: {error}") from error
         return [
             StoredChunk(id=i, text=t, metadata=m, score=1.0 - d)
-            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+            for i, t, m, d in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False
+            )
         ]
 
     def all_chunks(self) -> list[StoredChunk]:
@@ -184,7 +187,10 @@ class Store:
         out: list[StoredChunk] = []
         for offset in range(0, self.chunks.count(), self._batch):
             got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            out += [StoredChunk(id=i, text=t, metadata=m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            out += [
+                StoredChunk(id=i, text=t, metadata=m)
+                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
+            ]
         return out
 
     def count(self) -> int:

@@ -25,7 +25,7 @@ class FakeLLM:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def then(self, kind: str, **behaviour) -> "FakeLLM":
+    def then(self, kind: str, **behaviour) -> FakeLLM:
         """Queue a behaviour: stream(tokens) | status(code, body, headers) | sleep(seconds) | cut(tokens) | malformed."""
         self.script.append({"kind": kind, **behaviour})
         return self
@@ -36,8 +36,13 @@ class FakeLLM:
 
 
 def _chunk(text: str) -> bytes:
-    payload = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
-               "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+    payload = {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "fake",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+    }
     return f"data: {json.dumps(payload)}\n\n".encode()
 
 

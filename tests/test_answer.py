@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer import NOT_FOUND, ChatSession, Done, Error, Sources, Token
+from rag.answer import NOT_FOUND, ChatSession, Error, Sources, Token
 from rag.config import Settings
 from rag.llm import ChatModel, llm_enabled
 from rag.retrieve import Retriever
@@ -18,7 +18,9 @@ def retriever(sample_store, minilm):
 
 
 def _llm(fake_llm, timeout=10.0, retries=2, key=SECRET):
-    settings = Settings(_env_file=None, openai_base_url=fake_llm.base_url, openai_api_key=key, folio_llm_timeout=timeout)
+    settings = Settings(
+        _env_file=None, openai_base_url=fake_llm.base_url, openai_api_key=key, folio_llm_timeout=timeout
+    )
     return ChatModel(settings, max_retries=retries)
 
 
@@ -27,6 +29,7 @@ def _session(retriever, llm=None):
 
 
 # offline (extractive) ---------------------------------------------------------------------------
+
 
 def test_offline_mode_is_the_default_without_key_or_url():
     assert not llm_enabled(Settings(_env_file=None))
@@ -62,6 +65,7 @@ def test_questions_can_be_restricted_to_chosen_documents(retriever):
 
 
 # generated answers over the loopback server -----------------------------------------------------
+
 
 def test_generated_answer_streams_tokens_and_keeps_only_real_citations(retriever, fake_llm):
     fake_llm.then("stream", tokens=["Brazil has ", "60% of the forest ", "[1", "]", " [42]", "."])
@@ -114,10 +118,19 @@ def test_429_is_retried_then_succeeds(retriever, fake_llm):
     "script, expected",
     [
         ({"kind": "status", "code": 500}, "failed with HTTP 500"),
-        ({"kind": "status", "code": 401, "body": {"error": {"message": f"bad key {SECRET}"}}}, "rejected the API key (401)"),
+        (
+            {"kind": "status", "code": 401, "body": {"error": {"message": f"bad key {SECRET}"}}},
+            "rejected the API key (401)",
+        ),
         ({"kind": "status", "code": 404}, "has no model 'gpt-4o-mini' (404)"),
-        ({"kind": "status", "code": 400, "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}}},
-         "too long for the model's context window"),
+        (
+            {
+                "kind": "status",
+                "code": 400,
+                "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}},
+            },
+            "too long for the model's context window",
+        ),
     ],
     ids=["500", "401", "404", "context-length"],
 )

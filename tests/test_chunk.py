@@ -7,7 +7,9 @@ SENTENCES = [f"Sentence number {i} talks about topic {i * 7 % 13} in some detail
 
 
 def _pages(per_page: int = 10) -> list[Page]:
-    return [Page(n + 1, " ".join(SENTENCES[n * per_page : (n + 1) * per_page])) for n in range(len(SENTENCES) // per_page)]
+    return [
+        Page(n + 1, " ".join(SENTENCES[n * per_page : (n + 1) * per_page])) for n in range(len(SENTENCES) // per_page)
+    ]
 
 
 def test_chunks_respect_the_token_limit_and_cover_every_sentence():
@@ -19,7 +21,7 @@ def test_chunks_respect_the_token_limit_and_cover_every_sentence():
 
 def test_consecutive_chunks_overlap():
     chunks = chunk_pages(_pages(), chunk_tokens=64, overlap_tokens=24)
-    shared = [set(a.text.split()) & set(b.text.split()) for a, b in zip(chunks, chunks[1:])]
+    shared = [set(a.text.split()) & set(b.text.split()) for a, b in zip(chunks, chunks[1:], strict=False)]
     assert all(len(words) >= 3 for words in shared)
 
 

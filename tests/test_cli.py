@@ -36,8 +36,13 @@ def test_ingest_json_summary_and_exit_codes(tmp_path, run):
     assert second.returncode == 1
     report = json.loads(second.stdout)
     assert report["summary"] == {"ingested": 0, "unchanged": 1, "failed": 1, "pruned": 0}
-    assert report["files"][0] == {"source": "empty.pdf", "status": "failed", "pages": 0, "chunks": 0,
-                                  "reason": "file is empty (0 bytes)"}
+    assert report["files"][0] == {
+        "source": "empty.pdf",
+        "status": "failed",
+        "pages": 0,
+        "chunks": 0,
+        "reason": "file is empty (0 bytes)",
+    }
 
 
 def test_docs_lists_and_rm_removes(tmp_path, run):
@@ -66,3 +71,32 @@ def test_a_missing_path_is_a_usage_error(run):
     result = run("ingest", "/no/such/folder")
     assert result.returncode == 2
     assert "does not exist" in result.stderr
+
+
+def test_ask_answers_offline_with_sources_as_json(tmp_path, run):
+    make_pdf(tmp_path / "docs" / "saturn.pdf", ["Intro page.", "Saturn has a large ring system made of ice."])
+    assert run("ingest", str(tmp_path / "docs")).returncode == 0
+    result = run("ask", "--json", "What is Saturn's ring system made of?")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "extractive" and "made of ice" in answer["answer"]
+    assert answer["sources"][0]["source"] == "saturn.pdf" and "2" in answer["sources"][0]["pages"]
+
+
+def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
+    dataset = tmp_path / "set"
+    (dataset / "pdfs").mkdir(parents=True)
+    for name in ("00_Super_Bowl_50.pdf", "16_Amazon_rainforest.pdf"):
+        (dataset / "pdfs" / name).write_bytes((SHARED_EVAL / "squad-public" / "pdfs" / name).read_bytes())
+    lines = [
+        line
+        for line in (SHARED_EVAL / "squad-public" / "questions.jsonl").read_text().splitlines()
+        if json.loads(line)["file"] in ("00_Super_Bowl_50.pdf", "16_Amazon_rainforest.pdf")
+    ]
+    (dataset / "questions.jsonl").write_text("\n".join(lines[::20]))
+    result = run("eval", str(dataset), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["questions"] == len(lines[::20])
+    assert metrics["hit@5"] >= 0.8 and metrics["answer_contains_gold"] >= 0.6
+    assert 0 <= metrics["hit@1"] <= metrics["hit@5"] <= 1

@@ -20,7 +20,9 @@ def test_pages_are_numbered_from_one_in_order(tmp_path):
     pdf = make_pdf(tmp_path / "a.pdf", ["Alpha page text.", "Bravo page text.", "Charlie page text."])
     extracted = extract_pages(pdf.read_bytes())
     assert [(p.number, p.text) for p in extracted.pages] == [
-        (1, "Alpha page text."), (2, "Bravo page text."), (3, "Charlie page text.")
+        (1, "Alpha page text."),
+        (2, "Bravo page text."),
+        (3, "Charlie page text."),
     ]
 
 

@@ -37,7 +37,8 @@ def folder(tmp_path):
 def test_folder_is_ingested_with_page_numbers_and_relative_names(folder, store, embedder):
     report = _ingest(folder, store, embedder)
     assert [(r.source, r.status, r.pages) for r in report.results] == [
-        ("apollo.pdf", "ingested", 2), ("sub/rivers.pdf", "ingested", 1)
+        ("apollo.pdf", "ingested", 2),
+        ("sub/rivers.pdf", "ingested", 1),
     ]
     (chunk,) = [c for c in store.all_chunks() if c.source == "apollo.pdf"]
     assert chunk.pages == (1, 2)
@@ -84,11 +85,23 @@ def test_prune_removes_documents_whose_file_is_gone(folder, store, embedder):
 
 
 def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, embedder):
-    for name in ("zero_bytes.pdf", "not_a_pdf.pdf", "encrypted_user_password.pdf", "truncated.pdf", "image_only_scan.pdf"):
+    for name in (
+        "zero_bytes.pdf",
+        "not_a_pdf.pdf",
+        "encrypted_user_password.pdf",
+        "truncated.pdf",
+        "image_only_scan.pdf",
+    ):
         shutil.copy(HOSTILE / name, folder / name)
     report = _ingest(folder, store, embedder)
     failed = {r.source: r.reason for r in report.results if r.status == "failed"}
-    assert set(failed) == {"zero_bytes.pdf", "not_a_pdf.pdf", "encrypted_user_password.pdf", "truncated.pdf", "image_only_scan.pdf"}
+    assert set(failed) == {
+        "zero_bytes.pdf",
+        "not_a_pdf.pdf",
+        "encrypted_user_password.pdf",
+        "truncated.pdf",
+        "image_only_scan.pdf",
+    }
     assert "empty" in failed["zero_bytes.pdf"]
     assert "not a PDF" in failed["not_a_pdf.pdf"]
     assert "encrypted" in failed["encrypted_user_password.pdf"]

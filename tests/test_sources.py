@@ -1,0 +1,66 @@
+"""rag/sources.py, rag/citations.py, rag/evaluate.py metrics: pure logic on hand-made cases."""
+
+import json
+
+from rag.citations import cited_numbers, filter_citations
+from rag.evaluate import Question, contains_answer, first_hit_rank, retrieval_metrics
+from rag.sources import Source, build_sources
+from rag.store import StoredChunk
+
+
+def _chunk(index, text, breaks, score=1.0, source="a.pdf"):
+    meta = {
+        "chunk_index": index,
+        "version": "v1",
+        "source": source,
+        "page_breaks": json.dumps(breaks),
+        "page_start": breaks[0][1],
+        "page_end": breaks[-1][1],
+    }
+    return StoredChunk(id=f"c{index}", text=text, metadata=meta, score=score)
+
+
+def test_adjacent_chunks_merge_without_repeating_their_overlap_and_keep_pages():
+    a = _chunk(0, "First sentence on page one. Shared overlap text here.", [[0, 1]])
+    b = _chunk(1, "Shared overlap text here. Next page sentence.", [[0, 1], [26, 2]])
+    (source,) = build_sources([b, a], lambda t: len(t.split()), budget_tokens=100, limit=5)
+    assert source.text == "First sentence on page one. Shared overlap text here. Next page sentence."
+    assert source.pages_label == "pp. 1-2"
+    assert source.sentences() == [
+        ("First sentence on page one.", 1),
+        ("Shared overlap text here.", 1),
+        ("Next page sentence.", 2),
+    ]
+
+
+def test_sources_are_numbered_in_rank_order_and_packed_to_the_budget():
+    chunks = [_chunk(i * 5, f"text {i} " * 10, [[0, i + 1]], source=f"{i}.pdf") for i in range(4)]
+    sources = build_sources(chunks, lambda t: len(t.split()), budget_tokens=45, limit=5)
+    assert [(s.n, s.source) for s in sources] == [(1, "0.pdf"), (2, "1.pdf")]
+
+
+def test_citation_filter_drops_unknown_sources_even_when_split_across_pieces():
+    pieces = ["A [", "1] b [7]. c [1, 9", "] d [x] e[2]"]
+    assert "".join(filter_citations(pieces, {1, 2})) == "A [1] b . c [1] d [x] e[2]"
+    assert cited_numbers("x [2] y [1, 2] z [3]") == [2, 1, 3]
+
+
+def test_hit_requires_file_page_and_answer():
+    q = Question("q", ["Denver Broncos"], "sb.pdf", 2)
+    good = _chunk(0, "The Denver Broncos won.", [[0, 2]], source="sb.pdf")
+    wrong_page = _chunk(1, "The Denver Broncos won.", [[0, 3]], source="sb.pdf")
+    no_answer = _chunk(2, "Carolina lost.", [[0, 2]], source="sb.pdf")
+    assert first_hit_rank([no_answer, wrong_page, good], q) == 3
+    assert first_hit_rank([no_answer, wrong_page], q) is None
+    assert contains_answer("the denver  broncos, won", ["Denver Broncos"])
+    assert not contains_answer("Denverbroncos", ["Denver Broncos"])
+
+
+def test_retrieval_metrics_on_known_ranks():
+    metrics = retrieval_metrics([1, 3, None, 12])
+    assert metrics == {"hit@1": 0.25, "hit@5": 0.5, "mrr@10": (1 + 1 / 3) / 4}
+
+
+def test_a_source_knows_the_page_of_every_offset():
+    source = Source(1, "a.pdf", "abc def", ((0, 4), (4, 5)), 1.0)
+    assert [source.page_at(i) for i in (0, 3, 4, 6)] == [4, 4, 5, 5]
