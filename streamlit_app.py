@@ -1,21 +1,151 @@
-"""Folio's web UI (placeholder until the chat UI lands): shows the ingested documents."""
+"""Folio's web UI: chat with cited sources, uploads, document manager, settings.
+
+Calls the public APIs of `rag` and `ingest` only; every FolioError is shown as a message.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from rag.config import Settings
-from rag.embed import make_embedder
+from ingest import ingest_bytes
+from ingest.uploads import safe_upload_name
+from rag import Components, Done, Error, Settings, Sources, Token, open_components
 from rag.errors import FolioError
-from rag.store import open_store
 
-st.set_page_config(page_title="Folio", page_icon="📚")
-st.title("📚 Folio")
-try:
-    settings = Settings()
-    documents = open_store(settings, make_embedder(settings)).documents()
-except FolioError as error:
-    st.error(str(error))
-    st.stop()
-if not documents:
-    st.info("No documents yet. Run `folio ingest FOLDER` to add PDFs.")
-for doc in documents:
-    st.write(f"**{doc.source}**: {doc.pages} pages, {doc.chunks} chunks (ingested {doc.ingested_at})")
+st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
+
+
+@st.cache_resource(show_spinner="Loading the embedding model and the store…")
+def components() -> Components:
+    """Embedder, store, retriever and LLM client, loaded once per server process."""
+    return open_components(Settings())
+
+
+def upload_panel(parts: Components) -> None:
+    limit = parts.settings.folio_max_upload_mb
+    files = st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True)
+    if not files or not st.button("Ingest uploaded files", type="primary"):
+        return
+    uploads = parts.settings.uploads_dir
+    uploads.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        name = safe_upload_name(file.name)
+        data = file.getvalue()
+        if len(data) > limit * 1024 * 1024:
+            st.error(f"{name}: larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
+            continue
+        with st.spinner(f"Ingesting {name}…"):
+            result = ingest_bytes(
+                name,
+                data,
+                parts.store,
+                parts.embedder,
+                parts.settings.folio_chunk_tokens,
+                parts.settings.folio_chunk_overlap,
+                path=uploads / name,
+            )
+        if result.status == "failed":
+            st.error(f"{name}: {result.reason}")
+            continue
+        (uploads / name).write_bytes(data)
+        if result.status == "unchanged":
+            st.info(f"{name}: already stored, unchanged")
+        else:
+            st.success(f"{name}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip())
+
+
+def document_panel(parts: Components) -> list[str]:
+    """List documents with delete buttons; returns the documents the chat is restricted to."""
+    documents = parts.store.documents()
+    if not documents:
+        st.caption("No documents yet.")
+        return []
+    for doc in documents:
+        left, right = st.columns([5, 1])
+        left.markdown(f"**{doc.source}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
+        if right.button("🗑", key=f"rm-{doc.source}", help=f"Delete {doc.source}"):
+            parts.store.delete_document(doc.source)
+            st.rerun()
+    return st.multiselect("Only ask these documents", [d.source for d in documents])
+
+
+def show_sources(answer) -> None:
+    for source in answer.cited_sources:
+        with st.expander(f"[{source.n}] {source.source}, {source.pages_label}"):
+            st.markdown(source.text)
+
+
+def transcript_markdown(messages: list[dict]) -> str:
+    lines = ["# Folio conversation", ""]
+    for message in messages:
+        lines += [f"**{message['role']}:** {message['content']}", ""]
+        for label in message.get("sources", []):
+            lines.append(f"- {label}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    st.title("📚 Folio")
+    try:
+        parts = components()
+    except FolioError as error:
+        st.error(str(error))
+        st.stop()
+    if "session" not in st.session_state:
+        st.session_state.session = parts.session()
+        st.session_state.messages = []
+    session = st.session_state.session
+
+    with st.sidebar:
+        st.subheader("Settings")
+        if parts.llm:
+            st.write(f"Answers: **generated** by `{parts.llm.model}`")
+        else:
+            st.write(
+                "Answers: **offline, extractive** (quotes from your documents; set OPENAI_API_KEY or OPENAI_BASE_URL for generated answers)"
+            )
+        session.top_k = st.slider("Sources per question (top-k)", 1, 15, parts.settings.folio_top_k)
+        st.caption(f"Collection: `{parts.settings.folio_collection}`")
+        if st.button("New chat"):
+            session.reset()
+            st.session_state.messages = []
+            st.rerun()
+        st.download_button("Download chat (Markdown)", transcript_markdown(st.session_state.messages), "folio-chat.md")
+        st.subheader("Documents")
+        upload_panel(parts)
+        selected = document_panel(parts)
+
+    if not st.session_state.messages:
+        st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
+    for message in st.session_state.messages:
+        with st.chat_message(message["role"]):
+            st.markdown(message["content"])
+            for label in message.get("sources", []):
+                st.caption(label)
+
+    question = st.chat_input("Ask about your documents")
+    if not question:
+        return
+    st.session_state.messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        holder = {}
+
+        def tokens():
+            for event in session.ask(question, selected or None):
+                if isinstance(event, Token):
+                    yield event.text
+                elif isinstance(event, Error):
+                    st.error(event.message)
+                elif isinstance(event, Sources | Done):
+                    holder[type(event).__name__] = event
+
+        st.write_stream(tokens())
+        answer = holder["Done"].answer
+        show_sources(answer)
+    labels = [f"[{s.n}] {s.source}, {s.pages_label}" for s in answer.cited_sources]
+    st.session_state.messages.append({"role": "assistant", "content": answer.text, "sources": labels})
+
+
+main()

@@ -1,0 +1,82 @@
+"""streamlit_app.py through Streamlit's AppTest: real store, real embedder, loopback LLM."""
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, SAMPLE_DOCS
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture
+def app(settings, monkeypatch):
+    st.cache_resource.clear()
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_empty_state_explains_what_to_do_first(app):
+    assert any("Ask a question about your documents" in i.value for i in app.info)
+    assert any("offline, extractive" in m.value for m in app.sidebar.markdown)
+
+
+def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
+    from ingest import ingest_paths
+    from rag.store import open_store
+
+    ingest_paths([SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"], open_store(settings, minilm), minilm, 192, 32)
+    st.cache_resource.clear()
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.chat_input[0].set_value("What percentage of the Amazon rainforest is in Brazil?").run()
+    assert not at.exception
+    assistant = at.chat_message[1]
+    assert "60%" in "".join(m.value for m in assistant.markdown)
+    assert any("amazon-rainforest-wikipedia.pdf, p. 1" in e.label for e in at.expander)
+
+
+def test_llm_failure_is_a_message_not_a_traceback(settings, minilm, monkeypatch, fake_llm):
+    from ingest import ingest_paths
+    from rag.store import open_store
+
+    ingest_paths([SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"], open_store(settings, minilm), minilm, 192, 32)
+    for _ in range(5):
+        fake_llm.then("status", code=401)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-ui-key")
+    st.cache_resource.clear()
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.chat_input[0].set_value("What percentage of the Amazon rainforest is in Brazil?").run()
+    assert not at.exception
+    assert any("rejected the API key (401)" in e.value for e in at.error)
+    assert "sk-secret-ui-key" not in str([e.value for e in at.error])
+
+
+def test_upload_ingests_a_pdf_and_lists_it_then_delete_removes_it(app, settings):
+    data = (SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf").read_bytes()
+    app.file_uploader[0].upload("../../evil/amazon.pdf", data, "application/pdf").run()
+    [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
+    ingest_button.click().run()
+    assert not app.exception
+    assert any("amazon.pdf: ingested 5 pages" in s.value for s in app.success)
+    assert (settings.uploads_dir / "amazon.pdf").exists()
+    assert not (settings.folio_data_dir.parent / "evil").exists()
+    assert any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
+
+    app.sidebar.button(key="rm-amazon.pdf").click().run()
+    assert not any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
+
+
+def test_a_bad_upload_is_a_clear_message(app):
+    app.file_uploader[0].upload("fake.pdf", b"<html>not a pdf</html>", "application/pdf").run()
+    [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
+    ingest_button.click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["fake.pdf: not a PDF (no %PDF- header)"]
