@@ -102,7 +102,8 @@ def main() -> None:
             st.write(f"Answers: **generated** by `{parts.llm.model}`")
         else:
             st.write(
-                "Answers: **offline, extractive** (quotes from your documents; set OPENAI_API_KEY or OPENAI_BASE_URL for generated answers)"
+                "Answers: **offline, extractive** (quotes from your documents; "
+                "set OPENAI_API_KEY or OPENAI_BASE_URL for generated answers)"
             )
         session.top_k = st.slider("Sources per question (top-k)", 1, 15, parts.settings.folio_top_k)
         st.caption(f"Collection: `{parts.settings.folio_collection}`")
