@@ -61,9 +61,8 @@ def document_panel(parts: Components) -> list[str]:
         st.caption("No documents yet.")
         return []
     for doc in documents:
-        left, right = st.columns([5, 1])
-        left.markdown(f"**{doc.source}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
-        if right.button("🗑", key=f"rm-{doc.source}", help=f"Delete {doc.source}"):
+        st.markdown(f"**{doc.source}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
+        if st.button("Delete", key=f"rm-{doc.source}", help=f"Delete {doc.source} and its chunks"):
             parts.store.delete_document(doc.source)
             st.rerun()
     return st.multiselect("Only ask these documents", [d.source for d in documents])
@@ -85,7 +84,7 @@ def transcript_markdown(messages: list[dict]) -> str:
 
 
 def main() -> None:
-    st.title("📚 Folio")
+    st.title("Folio")
     try:
         parts = components()
     except FolioError as error:
@@ -116,7 +115,8 @@ def main() -> None:
         upload_panel(parts)
         selected = document_panel(parts)
 
-    if not st.session_state.messages:
+    question = st.chat_input("Ask about your documents")
+    if not st.session_state.messages and not question:
         st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
     for message in st.session_state.messages:
         with st.chat_message(message["role"]):
@@ -124,7 +124,6 @@ def main() -> None:
             for label in message.get("sources", []):
                 st.caption(label)
 
-    question = st.chat_input("Ask about your documents")
     if not question:
         return
     st.session_state.messages.append({"role": "user", "content": question})

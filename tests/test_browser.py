@@ -1,0 +1,87 @@
+"""One real browser session: Debian's chromium (headless, via Playwright) against `streamlit run` on loopback."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE_DOCS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(settings, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "streamlit_app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.25)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_upload_then_ask_in_a_real_browser(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        page.get_by_text("Ask a question about your documents").wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(str(SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"))
+        page.get_by_role("button", name="Ingest uploaded files").click()
+        expect(page.get_by_text("amazon-rainforest-wikipedia.pdf: ingested 5 pages")).to_be_visible(timeout=90_000)
+        box = page.get_by_placeholder("Ask about your documents")
+        box.fill("What percentage of the Amazon rainforest is in Brazil?")
+        box.press("Enter")
+        expect(page.get_by_text("60% of the rainforest").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("amazon-rainforest-wikipedia.pdf, p. 1").first).to_be_visible()
+        page.screenshot(path=str(tmp_path / "folio.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "folio.png").stat().st_size > 10_000
+    if os.environ.get("FOLIO_SAVE_SCREENSHOT"):
+        shutil.copy(tmp_path / "folio.png", os.environ["FOLIO_SAVE_SCREENSHOT"])
