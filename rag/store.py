@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from rag.config import Settings
 from rag.errors import StoreError
@@ -85,8 +88,13 @@ def make_client(settings: Settings):
 class Store:
     """Chunks and documents of one collection, tied to one embedding model."""
 
-    def __init__(self, client, name: str, model: str, dim: int):
+    def __init__(
+        self, client, name: str, model: str, dim: int, lock_path: Path | None = None, lock_timeout: float = 600
+    ):
         self._client = client
+        # One writer at a time across processes (CLI ingest, UI uploads): embedded Chroma is not
+        # safe for concurrent writers. A Chroma server serialises writes itself.
+        self._lock = FileLock(lock_path, timeout=lock_timeout) if lock_path else None
         self.name = name
         self.model = model
         self.dim = dim
@@ -134,6 +142,10 @@ class Store:
         vectors: np.ndarray,
     ) -> None:
         """Store a document's chunks, then register it, then drop its previous version's chunks."""
+        with self._writing():
+            self._write_document(record, ids, texts, metadatas, vectors)
+
+    def _write_document(self, record, ids, texts, metadatas, vectors) -> None:
         previous = self.document(record.source)
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
@@ -149,20 +161,22 @@ class Store:
 
     def delete_document(self, source: str) -> DocumentRecord | None:
         """Unregister a document and delete its chunks; returns what was deleted."""
-        record = self.document(source)
-        if record:
-            self.registry.delete(ids=[source])
-            self._delete_chunks_of(record)
-        return record
+        with self._writing():
+            record = self.document(source)
+            if record:
+                self.registry.delete(ids=[source])
+                self._delete_chunks_of(record)
+            return record
 
     def repair(self) -> int:
         """Delete chunks that no registered document owns (left by an interrupted write)."""
-        owned = [d.version for d in self.documents()]
-        where = {"version": {"$nin": owned}} if owned else None
-        orphans = self.chunks.get(where=where, include=[])["ids"]
-        for start in range(0, len(orphans), self._batch):
-            self.chunks.delete(ids=orphans[start : start + self._batch])
-        return len(orphans)
+        with self._writing():
+            owned = [d.version for d in self.documents()]
+            where = {"version": {"$nin": owned}} if owned else None
+            orphans = self.chunks.get(where=where, include=[])["ids"]
+            for start in range(0, len(orphans), self._batch):
+                self.chunks.delete(ids=orphans[start : start + self._batch])
+            return len(orphans)
 
     # chunks ----------------------------------------------------------------------------------
 
@@ -200,6 +214,22 @@ class Store:
     def _delete_chunks_of(self, record: DocumentRecord) -> None:
         self.chunks.delete(where={"version": record.version})
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self._lock is None:
+            yield
+            return
+        try:
+            self._lock.acquire()
+        except Timeout as error:
+            raise StoreError(
+                f"another Folio process is still writing to the store (waited {self._lock.timeout:g} s); try again"
+            ) from error
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     @property
     def _batch(self) -> int:
         return min(1000, self._client.get_max_batch_size())
@@ -207,4 +237,5 @@ class Store:
 
 def open_store(settings: Settings, embedder) -> Store:
     """Open (or create) the configured collection for this embedder."""
-    return Store(make_client(settings), settings.folio_collection, embedder.name, embedder.dim)
+    lock = None if settings.chroma_host else settings.chroma_path / "folio-write.lock"
+    return Store(make_client(settings), settings.folio_collection, embedder.name, embedder.dim, lock_path=lock)

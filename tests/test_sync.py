@@ -138,3 +138,32 @@ def test_the_store_survives_reopening(folder, settings, store, embedder):
     reopened = open_store(settings, embedder)
     assert [d.source for d in reopened.documents()] == ["apollo.pdf", "sub/rivers.pdf"]
     assert reopened.query(embedder.embed(["Who walked on the Moon?"])[0], k=1)[0].source == "apollo.pdf"
+
+
+def test_a_second_writer_waits_for_the_first_and_says_so_when_it_gives_up(folder, settings, embedder):
+    import subprocess
+    import sys
+
+    lock = settings.chroma_path / "folio-write.lock"
+    store = Store(make_client(settings), settings.folio_collection, embedder.name, embedder.dim, lock, lock_timeout=0.5)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import filelock, sys; l = filelock.FileLock({str(lock)!r}); l.acquire(); "
+            "print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match="another Folio process is still writing"):
+            _ingest(folder, store, embedder)
+        result = ingest_bytes("x.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, 64, 8)
+        assert result.status == "failed" and "another Folio process is still writing" in result.reason
+    finally:
+        holder.communicate("")
+    assert _ingest(folder, store, embedder).count("ingested") == 2
+    assert len(store.documents()) == 2
