@@ -5,9 +5,12 @@ Calls the public APIs of `rag` and `ingest` only; every FolioError is shown as a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ingest import ingest_bytes
+from ingest.pdf import render_page
 from ingest.uploads import safe_upload_name
 from rag import Components, Done, Error, Settings, Sources, Token, open_components
 from rag.errors import FolioError
@@ -68,10 +71,21 @@ def document_panel(parts: Components) -> list[str]:
     return st.multiselect("Only ask these documents", [d.source for d in documents])
 
 
-def show_sources(answer) -> None:
+def show_sources(parts: Components, answer) -> None:
+    """Each cited source: its text, and an image of the cited page rendered from the PDF."""
     for source in answer.cited_sources:
         with st.expander(f"[{source.n}] {source.source}, {source.pages_label}"):
-            st.markdown(source.text)
+            st.text(source.text)
+            record = parts.store.document(source.source)
+            if record and record.path and Path(record.path).exists():
+                try:
+                    image = render_page(record.path, source.page_start)
+                except Exception:  # a preview must never break the answer
+                    st.caption("The page preview could not be rendered.")
+                else:
+                    st.image(image, caption=f"{source.source}, page {source.page_start}")
+            else:
+                st.caption("The original file is not available for a page preview.")
 
 
 def transcript_markdown(messages: list[dict]) -> str:
@@ -143,7 +157,7 @@ def main() -> None:
 
         st.write_stream(tokens())
         answer = holder["Done"].answer
-        show_sources(answer)
+        show_sources(parts, answer)
     labels = [f"[{s.n}] {s.source}, {s.pages_label}" for s in answer.cited_sources]
     st.session_state.messages.append({"role": "assistant", "content": answer.text, "sources": labels})
 

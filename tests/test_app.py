@@ -37,7 +37,10 @@ def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
     assert not at.exception
     assistant = at.chat_message[1]
     assert "60%" in "".join(m.value for m in assistant.markdown)
-    assert any("amazon-rainforest-wikipedia.pdf, p. 1" in e.label for e in at.expander)
+    [first] = [e for e in at.expander if e.label == "[1] amazon-rainforest-wikipedia.pdf, p. 1"]
+    assert "60% of the rainforest" in first.text[0].value
+    kinds = [type(child).__name__ for child in first.children.values()]
+    assert kinds == ["Text", "Image"]  # the source text, then the rendered page
 
 
 def test_llm_failure_is_a_message_not_a_traceback(settings, minilm, monkeypatch, fake_llm):
