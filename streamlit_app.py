@@ -5,6 +5,7 @@ Calls the public APIs of `rag` and `ingest` only; every FolioError is shown as a
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import streamlit as st
@@ -13,6 +14,7 @@ from ingest import ingest_bytes
 from ingest.pdf import render_page
 from ingest.uploads import safe_upload_name
 from rag import Components, Done, Error, Settings, Sources, Token, open_components
+from rag.citations import cited_sentences
 from rag.errors import FolioError
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
@@ -57,6 +59,30 @@ def upload_panel(parts: Components) -> None:
             st.success(f"{name}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip())
 
 
+def reindex(parts: Components, doc) -> None:
+    try:
+        data = Path(doc.path).read_bytes()
+    except OSError as error:
+        st.error(f"{doc.source}: cannot read {doc.path} ({error.strerror})")
+        return
+    settings = parts.settings
+    with st.spinner(f"Re-indexing {doc.source}…"):
+        result = ingest_bytes(
+            doc.source,
+            data,
+            parts.store,
+            parts.embedder,
+            settings.folio_chunk_tokens,
+            settings.folio_chunk_overlap,
+            path=Path(doc.path),
+            force=True,
+        )
+    if result.status == "failed":
+        st.error(f"{doc.source}: {result.reason}")
+    else:
+        st.success(f"{doc.source}: re-indexed {result.pages} pages, {result.chunks} chunks")
+
+
 def document_panel(parts: Components) -> list[str]:
     """List documents with delete buttons; returns the documents the chat is restricted to."""
     documents = parts.store.documents()
@@ -65,17 +91,25 @@ def document_panel(parts: Components) -> list[str]:
         return []
     for doc in documents:
         st.markdown(f"**{doc.source}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
-        if st.button("Delete", key=f"rm-{doc.source}", help=f"Delete {doc.source} and its chunks"):
+        left, right = st.columns(2)
+        if left.button("Delete", key=f"rm-{doc.source}", help=f"Delete {doc.source} and its chunks"):
             parts.store.delete_document(doc.source)
             st.rerun()
+        if doc.path and right.button("Re-index", key=f"re-{doc.source}", help="Read the file again and re-embed it"):
+            reindex(parts, doc)
     return st.multiselect("Only ask these documents", [d.source for d in documents])
 
 
 def show_sources(parts: Components, answer) -> None:
     """Each cited source: its text, and an image of the cited page rendered from the PDF."""
+    highlights = cited_sentences(answer.text, answer.sources)
     for source in answer.cited_sources:
         with st.expander(f"[{source.n}] {source.source}, {source.pages_label}"):
-            st.text(source.text)
+            text = html.escape(source.text)
+            if source.n in highlights:
+                sentence = html.escape(highlights[source.n])
+                text = text.replace(sentence, f"<mark>{sentence}</mark>", 1)
+            st.markdown(f"<div style='white-space: pre-wrap'>{text}</div>", unsafe_allow_html=True)
             record = parts.store.document(source.source)
             if record and record.path and Path(record.path).exists():
                 try:

@@ -108,13 +108,17 @@ def ingest_bytes(
     chunk_tokens: int,
     chunk_overlap: int,
     path: Path | None = None,
+    force: bool = False,
 ) -> FileResult:
-    """Ingest one PDF given as bytes under the name `source`; never raises for bad input."""
+    """Ingest one PDF given as bytes under the name `source`; never raises for bad input.
+
+    `force` re-reads and re-embeds the file even when it is stored unchanged (re-index).
+    """
     doc_id = hashlib.sha256(data).hexdigest()
     try:
         chunking = f"v{CHUNKER_VERSION}:{chunk_tokens}/{chunk_overlap}"
         existing = store.document(source)
-        if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking):
+        if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking) and not force:
             return FileResult(source, "unchanged", existing.pages, existing.chunks)
         twin = store.document_by_content(doc_id)
         if twin and twin.source != source:

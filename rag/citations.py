@@ -48,3 +48,20 @@ def filter_citations(pieces: Iterable[str], valid: set[int]) -> Iterator[str]:
             yield out
     if held:
         yield held
+
+
+def cited_sentences(answer_text: str, sources) -> dict[int, str]:
+    """For each cited source, the sentence of it that best matches the answer text citing it."""
+    from rag.extractive import terms
+
+    best: dict[int, str] = {}
+    by_number = {s.n: s for s in sources}
+    for claim in re.split(r"(?<=[.!?\]])\s+(?!\[)|\n+", answer_text):
+        wanted = set(terms(_MARKER.sub("", claim)))
+        for n in cited_numbers(claim):
+            if n in by_number and wanted:
+                scored = [(len(wanted & set(terms(sentence))), sentence) for sentence, _ in by_number[n].sentences()]
+                score, sentence = max(scored, default=(0, ""))
+                if score and n not in best:
+                    best[n] = sentence
+    return best

@@ -38,9 +38,12 @@ def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
     assistant = at.chat_message[1]
     assert "60%" in "".join(m.value for m in assistant.markdown)
     [first] = [e for e in at.expander if e.label == "[1] amazon-rainforest-wikipedia.pdf, p. 1"]
-    assert "60% of the rainforest" in first.text[0].value
     kinds = [type(child).__name__ for child in first.children.values()]
-    assert kinds == ["Text", "Image"]  # the source text, then the rendered page
+    assert kinds == ["Markdown", "Image"]  # the source text, then the rendered page
+    assert (
+        "<mark>The majority of the forest is contained within Brazil, with 60% of the rainforest"
+        in first.markdown[0].value
+    )
 
 
 def test_llm_failure_is_a_message_not_a_traceback(settings, minilm, monkeypatch, fake_llm):
@@ -72,6 +75,9 @@ def test_upload_ingests_a_pdf_and_lists_it_then_delete_removes_it(app, settings)
     assert (settings.uploads_dir / "amazon.pdf").exists()
     assert not (settings.folio_data_dir.parent / "evil").exists()
     assert any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
+
+    app.sidebar.button(key="re-amazon.pdf").click().run()
+    assert any("amazon.pdf: re-indexed 5 pages, 24 chunks" in s.value for s in app.success)
 
     app.sidebar.button(key="rm-amazon.pdf").click().run()
     assert not any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)

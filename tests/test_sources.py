@@ -64,3 +64,14 @@ def test_retrieval_metrics_on_known_ranks():
 def test_a_source_knows_the_page_of_every_offset():
     source = Source(1, "a.pdf", "abc def", ((0, 4), (4, 5)), 1.0)
     assert [source.page_at(i) for i in (0, 3, 4, 6)] == [4, 4, 5, 5]
+
+
+def test_the_sentence_behind_each_citation_is_found():
+    from rag.citations import cited_sentences
+
+    sources = [
+        Source(1, "a.pdf", "Cats sleep a lot. Brazil holds 60% of the forest.", ((0, 1),), 1.0),
+        Source(2, "b.pdf", "Peru holds 13% of the forest. Nothing else here.", ((0, 4),), 1.0),
+    ]
+    found = cited_sentences("Brazil has 60% of the forest [1]. Peru has 13% [2]. Made up [7].", sources)
+    assert found == {1: "Brazil holds 60% of the forest.", 2: "Peru holds 13% of the forest."}
