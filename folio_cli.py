@@ -218,6 +218,7 @@ def evaluate(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Measure retrieval (hit@1, hit@5, MRR@10, latency) and answers on a question set, in a throw-away store."""
+    import contextlib
     import json
     import tempfile
 
@@ -228,7 +229,9 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
         settings = Settings(folio_data_dir=Path(tmp), chroma_host=None)
         parts = open_components(settings)
-        with console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else _nothing():
+        with (
+            console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else contextlib.nullcontext()
+        ):
             ingest_paths(
                 [dataset / "pdfs"],
                 parts.store,
@@ -247,12 +250,6 @@ def evaluate(
     for name, value in result.items():
         table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
-
-
-def _nothing():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 @app.command()

@@ -180,22 +180,6 @@ class Store:
 
     # chunks ----------------------------------------------------------------------------------
 
-    def query(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[StoredChunk]:
-        """The k chunks nearest to `vector` (cosine similarity as score), optionally within some sources."""
-        where = {"source": {"$in": list(sources)}} if sources else None
-        try:
-            got = self.chunks.query(
-                query_embeddings=[vector], n_results=k, where=where, include=["documents", "metadatas", "distances"]
-            )
-        except Exception as error:
-            raise StoreError(f"vector search failed: {error}") from error
-        return [
-            StoredChunk(id=i, text=t, metadata=m, score=1.0 - d)
-            for i, t, m, d in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False
-            )
-        ]
-
     def all_chunks(self) -> list[StoredChunk]:
         """Every chunk with its text (for the keyword index)."""
         out: list[StoredChunk] = []

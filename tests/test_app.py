@@ -24,7 +24,8 @@ def test_empty_state_explains_what_to_do_first(app):
     assert any("offline, extractive" in m.value for m in app.sidebar.markdown)
 
 
-def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
+def _ask_about_amazon(settings, minilm, monkeypatch) -> AppTest:
+    """Ingest the Amazon sample, start the app fresh and ask one question."""
     from ingest import ingest_paths
     from rag.store import open_store
 
@@ -35,32 +36,26 @@ def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
     at.run()
     at.chat_input[0].set_value("What percentage of the Amazon rainforest is in Brazil?").run()
     assert not at.exception
+    return at
+
+
+def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
     assistant = at.chat_message[1]
     assert "60%" in "".join(m.value for m in assistant.markdown)
     [first] = [e for e in at.expander if e.label == "[1] amazon-rainforest-wikipedia.pdf, p. 1"]
     kinds = [type(child).__name__ for child in first.children.values()]
     assert kinds == ["Markdown", "Image"]  # the source text, then the rendered page
-    assert (
-        "<mark>The majority of the forest is contained within Brazil, with 60% of the rainforest"
-        in first.markdown[0].value
-    )
+    highlighted = "<mark>The majority of the forest is contained within Brazil, with 60% of the rainforest"
+    assert highlighted in first.markdown[0].value
 
 
 def test_llm_failure_is_a_message_not_a_traceback(settings, minilm, monkeypatch, fake_llm):
-    from ingest import ingest_paths
-    from rag.store import open_store
-
-    ingest_paths([SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"], open_store(settings, minilm), minilm, 192, 32)
     for _ in range(5):
         fake_llm.then("status", code=401)
     monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-ui-key")
-    st.cache_resource.clear()
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.chat_input[0].set_value("What percentage of the Amazon rainforest is in Brazil?").run()
-    assert not at.exception
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
     assert any("rejected the API key (401)" in e.value for e in at.error)
     assert "sk-secret-ui-key" not in str([e.value for e in at.error])
 

@@ -137,7 +137,7 @@ def test_the_store_survives_reopening(folder, settings, store, embedder):
     _ingest(folder, store, embedder)
     reopened = open_store(settings, embedder)
     assert [d.source for d in reopened.documents()] == ["apollo.pdf", "sub/rivers.pdf"]
-    assert reopened.query(embedder.embed(["Who walked on the Moon?"])[0], k=1)[0].source == "apollo.pdf"
+    assert reopened.count() == store.count() > 0
 
 
 def test_a_second_writer_waits_for_the_first_and_says_so_when_it_gives_up(folder, settings, embedder):
