@@ -1,0 +1,1 @@
+"""Benchmarks: Folio against the tutorial pipelines, in one run, with the same embedding model."""
