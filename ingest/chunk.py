@@ -8,6 +8,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.pdf import Page
 from rag.embed import count_tokens
+from rag.store import PageSpan
 
 CHUNKER_VERSION = 1  # bump when chunking changes, so re-ingesting rewrites every document
 PAGE_SEPARATOR = "\n\n"
@@ -15,19 +16,11 @@ SEPARATORS = [PAGE_SEPARATOR, "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
 @dataclass(frozen=True)
-class Chunk:
+class Chunk(PageSpan):
     index: int
     text: str
     n_tokens: int
     page_breaks: tuple[tuple[int, int], ...]  # (char offset in text, page number), first offset is 0
-
-    @property
-    def page_start(self) -> int:
-        return self.page_breaks[0][1]
-
-    @property
-    def page_end(self) -> int:
-        return self.page_breaks[-1][1]
 
 
 def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> list[Chunk]:

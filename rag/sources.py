@@ -7,13 +7,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.store import StoredChunk
+from rag.store import PageSpan, StoredChunk
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 
 
 @dataclass(frozen=True)
-class Source:
+class Source(PageSpan):
     """One numbered source shown to the model and the user."""
 
     n: int
@@ -23,21 +23,9 @@ class Source:
     score: float
 
     @property
-    def page_start(self) -> int:
-        return self.page_breaks[0][1]
-
-    @property
-    def page_end(self) -> int:
-        return self.page_breaks[-1][1]
-
-    @property
     def pages_label(self) -> str:
         """'p. 3' or 'pp. 3-4'."""
         return f"p. {self.page_start}" if self.page_start == self.page_end else f"pp. {self.page_start}-{self.page_end}"
-
-    def page_at(self, offset: int) -> int:
-        """Page of the character at `offset` in `text`."""
-        return [page for start, page in self.page_breaks if start <= offset][-1]
 
     def sentences(self) -> list[tuple[str, int]]:
         """(sentence, page) pairs, in order."""

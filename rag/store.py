@@ -45,6 +45,24 @@ class DocumentRecord:
         return hashlib.sha256(key).hexdigest()[:32]
 
 
+class PageSpan:
+    """Pages of a text that knows where each of its pages starts (`page_breaks`: (offset, page) pairs)."""
+
+    page_breaks: tuple[tuple[int, int], ...]
+
+    @property
+    def page_start(self) -> int:
+        return self.page_breaks[0][1]
+
+    @property
+    def page_end(self) -> int:
+        return self.page_breaks[-1][1]
+
+    def page_at(self, offset: int) -> int:
+        """Page of the character at `offset`."""
+        return [page for start, page in self.page_breaks if start <= offset][-1]
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     """A chunk as read back from the store, with its similarity to the query when there is one."""
