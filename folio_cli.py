@@ -43,11 +43,14 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders (searched recursively).", exists=True)],
     prune: Annotated[bool, typer.Option(help="Remove stored documents whose file under PATHS is gone.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+    ocr: Annotated[bool, typer.Option(help="OCR pages that have no text layer (scans); default: FOLIO_OCR.")] = None,
 ) -> None:
     """Ingest PDFs: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
-    from ingest import find_pdfs, ingest_paths
+    from ingest import ReadLimits, find_pdfs, ingest_paths
 
     settings = Settings()
+    if ocr is not None:
+        settings.folio_ocr = ocr
     try:
         embedder, store = _open(settings)
         total = len(find_pdfs(paths))
@@ -60,15 +63,17 @@ def ingest(
             disable=json_out or not errors.is_terminal,
         ) as bar:
             task = bar.add_task("files", total=total)
-            pages = chunks = 0
+            pages = chunks = done = 0
 
             def progress(source, result):
-                nonlocal pages, chunks
+                nonlocal pages, chunks, done
                 if result is None:
                     bar.update(task, description=f"{source[-40:]}  ({pages} pages, {chunks} chunks)")
                     return
-                pages, chunks = pages + result.pages, chunks + result.chunks
+                pages, chunks, done = pages + result.pages, chunks + result.chunks, done + 1
                 bar.advance(task)
+                if bar.disable and not json_out:  # not a terminal (logs, cron): one line per file
+                    errors.print(f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True)
 
             report = ingest_paths(
                 paths,
@@ -78,6 +83,7 @@ def ingest(
                 settings.folio_chunk_overlap,
                 prune=prune,
                 progress=progress,
+                limits=ReadLimits.from_settings(settings),
             )
     except FolioError as error:
         _fail(error)
@@ -259,7 +265,7 @@ def up(
 ) -> None:
     """Ingest FOLDER (only what changed) and start the chat UI."""
     try:
-        ingest([folder], prune=False, json_out=False)
+        ingest([folder], prune=False, json_out=False, ocr=None)
     except typer.Exit as done:
         if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
             raise

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest import ingest_bytes
+from ingest import ReadLimits, ingest_bytes
 from ingest.pdf import render_page
-from ingest.uploads import safe_upload_name
+from ingest.uploads import ingest_upload
 from rag import Components, Done, Error, Settings, Sources, Token, open_components
 from rag.citations import cited_sentences
 from rag.errors import FolioError
@@ -31,32 +31,15 @@ def upload_panel(parts: Components) -> None:
     files = st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True)
     if not files or not st.button("Ingest uploaded files", type="primary"):
         return
-    uploads = parts.settings.uploads_dir
-    uploads.mkdir(parents=True, exist_ok=True)
     for file in files:
-        name = safe_upload_name(file.name)
-        data = file.getvalue()
-        if len(data) > limit * 1024 * 1024:
-            st.error(f"{name}: larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
-            continue
-        with st.spinner(f"Ingesting {name}…"):
-            result = ingest_bytes(
-                name,
-                data,
-                parts.store,
-                parts.embedder,
-                parts.settings.folio_chunk_tokens,
-                parts.settings.folio_chunk_overlap,
-                path=uploads / name,
-            )
+        with st.spinner(f"Ingesting {file.name}…"):
+            result = ingest_upload(file.name, file.getvalue(), parts.store, parts.embedder, parts.settings)
         if result.status == "failed":
-            st.error(f"{name}: {result.reason}")
-            continue
-        (uploads / name).write_bytes(data)
-        if result.status == "unchanged":
-            st.info(f"{name}: already stored, unchanged")
+            st.error(f"{result.source}: {result.reason}")
+        elif result.status == "unchanged":
+            st.info(f"{result.source}: already stored, unchanged")
         else:
-            st.success(f"{name}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip())
+            st.success(f"{result.source}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip())
 
 
 def reindex(parts: Components, doc) -> None:
@@ -76,6 +59,7 @@ def reindex(parts: Components, doc) -> None:
             settings.folio_chunk_overlap,
             path=Path(doc.path),
             force=True,
+            limits=ReadLimits.from_settings(settings),
         )
     if result.status == "failed":
         st.error(f"{doc.source}: {result.reason}")

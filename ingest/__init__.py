@@ -1,8 +1,26 @@
 """Ingestion pipeline: PDF files → pages → chunks → vectors → Chroma.
 
-Public API (used by the CLI, the UI and the tests): `ingest_paths`, `ingest_bytes`, `find_pdfs`.
+Public API (used by the CLI, the UI and the tests): `ingest_paths`, `ingest_bytes`, `find_pdfs`,
+`ReadLimits`. Names are imported on first use, so the PDF-reading child processes (which import
+`ingest.pdf` only) start without Chroma and the embedder.
 """
 
-from ingest.sync import FileResult, IngestReport, find_pdfs, ingest_bytes, ingest_paths
+from __future__ import annotations
 
-__all__ = ["FileResult", "IngestReport", "find_pdfs", "ingest_bytes", "ingest_paths"]
+import importlib
+
+_HOMES = {
+    "FileResult": "ingest.sync",
+    "IngestReport": "ingest.sync",
+    "find_pdfs": "ingest.sync",
+    "ingest_bytes": "ingest.sync",
+    "ingest_paths": "ingest.sync",
+    "ReadLimits": "ingest.pdf",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'ingest' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
-from ingest.pdf import extract_pages
+from ingest.pdf import ReadLimits, read_pdf
 from rag.embed import Embedder
 from rag.errors import FolioError
 from rag.store import DocumentRecord, Store
@@ -78,6 +78,7 @@ def ingest_paths(
     chunk_overlap: int,
     prune: bool = False,
     progress: Progress | None = None,
+    limits: ReadLimits = ReadLimits(),
 ) -> IngestReport:
     """Bring the store in line with the PDFs under `paths` and report what happened to each file."""
     paths = [Path(p) for p in paths]
@@ -93,7 +94,9 @@ def ingest_paths(
         except OSError as error:
             result = FileResult(pdf.source, "failed", reason=f"cannot read file ({error.strerror or error})")
         else:
-            result = ingest_bytes(pdf.source, data, store, embedder, chunk_tokens, chunk_overlap, path=pdf.path)
+            result = ingest_bytes(
+                pdf.source, data, store, embedder, chunk_tokens, chunk_overlap, path=pdf.path, limits=limits
+            )
         report.results.append(result)
         if progress:
             progress(pdf.source, result)
@@ -109,6 +112,7 @@ def ingest_bytes(
     chunk_overlap: int,
     path: Path | None = None,
     force: bool = False,
+    limits: ReadLimits = ReadLimits(),
 ) -> FileResult:
     """Ingest one PDF given as bytes under the name `source`; never raises for bad input.
 
@@ -123,8 +127,9 @@ def ingest_bytes(
         twin = store.document_by_content(doc_id)
         if twin and twin.source != source:
             return FileResult(source, "failed", reason=f"same content as '{twin.source}', which is already stored")
-        extracted = extract_pages(data)
+        extracted = read_pdf(data, limits)
         chunks = chunk_pages(extracted.pages, chunk_tokens, chunk_overlap)
+        ocr_pages = {p.number for p in extracted.pages if p.ocr}
         vectors = embedder.embed([c.text for c in chunks])
         record = DocumentRecord(
             source=source,
@@ -140,7 +145,7 @@ def ingest_bytes(
             record,
             ids=[f"{record.version}-{c.index}" for c in chunks],
             texts=[c.text for c in chunks],
-            metadatas=[chunk_metadata(record, c) for c in chunks],
+            metadatas=[chunk_metadata(record, c, ocr_pages) for c in chunks],
             vectors=vectors,
         )
     except FolioError as error:
@@ -160,7 +165,7 @@ def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:
     return pruned
 
 
-def chunk_metadata(record: DocumentRecord, chunk: Chunk) -> dict:
+def chunk_metadata(record: DocumentRecord, chunk: Chunk, ocr_pages: set[int]) -> dict:
     return {
         "version": record.version,
         "doc_id": record.doc_id,
@@ -171,4 +176,5 @@ def chunk_metadata(record: DocumentRecord, chunk: Chunk) -> dict:
         "chunk_index": chunk.index,
         "n_tokens": chunk.n_tokens,
         "ingested_at": record.ingested_at,
+        "ocr": any(page in ocr_pages for _, page in chunk.page_breaks),  # the UI marks OCR'd citations
     }

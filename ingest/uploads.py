@@ -1,7 +1,18 @@
-"""Names for uploaded files: nothing the browser sends may choose where a file is written."""
+"""Files uploaded in the browser: nothing the client sends may choose where a file is written,
+and a bad upload is a one-line reason, never a traceback."""
 
+from __future__ import annotations
+
+import os
 import re
+import tempfile
 from pathlib import Path
+
+from ingest.pdf import ReadLimits
+from ingest.sync import FileResult, ingest_bytes
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.store import Store
 
 
 def safe_upload_name(client_name: str) -> str:
@@ -9,3 +20,38 @@ def safe_upload_name(client_name: str) -> str:
     name = Path(client_name.replace("\\", "/").replace("\x00", "")).name
     stem = re.sub(r"[^\w.\- ]", "_", Path(name).stem).strip(" .") or "upload"
     return f"{stem[:100]}.pdf"
+
+
+def ingest_upload(client_name: str, data: bytes, store: Store, embedder: Embedder, settings: Settings) -> FileResult:
+    """Check, ingest and keep one uploaded file (under its safe name in the uploads folder).
+
+    The file is kept only when it was ingested (or is stored unchanged), so the uploads folder
+    never holds files that are not in the store. The content decides whether it is a PDF, not the name.
+    """
+    name = safe_upload_name(client_name)
+    limit = settings.folio_max_upload_mb
+    if len(data) > limit * 1024 * 1024:
+        return FileResult(name, "failed", reason=f"larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
+    target = settings.uploads_dir / name
+    result = ingest_bytes(
+        name,
+        data,
+        store,
+        embedder,
+        settings.folio_chunk_tokens,
+        settings.folio_chunk_overlap,
+        path=target.resolve(),
+        limits=ReadLimits.from_settings(settings),
+    )
+    if result.status != "failed":
+        _write_atomically(target, data)
+    return result
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write to a temporary file next to `target`, then rename: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    os.replace(temporary, target)

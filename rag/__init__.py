@@ -1,52 +1,30 @@
 """Query layer: retrieval over Chroma, cited answers (generated or extractive), conversation.
 
 Public API (used by the CLI, the UI and the tests): `open_components`, `ChatSession` and its events.
+Names are imported on first use, so `import rag.errors` (done by PDF-reading child processes)
+does not load llama-index and Chroma.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
 
-from rag.answer import Answer, ChatSession, Done, Error, Event, Sources, Token
-from rag.config import Settings
-from rag.embed import Embedder, make_embedder
-from rag.llm import ChatModel, llm_enabled
-from rag.retrieve import Retriever
-from rag.store import Store, open_store
-
-__all__ = [
-    "Answer",
-    "ChatSession",
-    "Components",
-    "Done",
-    "Error",
-    "Event",
-    "Settings",
-    "Sources",
-    "Token",
-    "open_components",
-]
+_HOMES = {
+    "Answer": "rag.answer",
+    "ChatSession": "rag.answer",
+    "Done": "rag.answer",
+    "Error": "rag.answer",
+    "Event": "rag.answer",
+    "Sources": "rag.answer",
+    "Token": "rag.answer",
+    "Settings": "rag.config",
+    "Components": "rag.components",
+    "open_components": "rag.components",
+}
+__all__ = sorted(_HOMES)
 
 
-@dataclass
-class Components:
-    """The long-lived parts built from the settings: load once, share between questions."""
-
-    settings: Settings
-    embedder: Embedder
-    store: Store
-    retriever: Retriever
-    llm: ChatModel | None
-
-    def session(self) -> ChatSession:
-        """A new conversation."""
-        s = self.settings
-        return ChatSession(self.retriever, self.llm, top_k=s.folio_top_k, min_similarity=s.folio_min_similarity)
-
-
-def open_components(settings: Settings) -> Components:
-    """Embedder, store, retriever and (if configured) the LLM client for these settings."""
-    embedder = make_embedder(settings)
-    store = open_store(settings, embedder)
-    retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
-    return Components(settings, embedder, store, retriever, ChatModel(settings) if llm_enabled(settings) else None)
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     folio_chunk_tokens: int = Field(default=192, ge=32, le=256)
     folio_chunk_overlap: int = Field(default=32, ge=0, le=128)
     folio_max_upload_mb: int = Field(default=50, ge=1)
+    folio_max_pages: int = Field(default=5000, ge=1)
+    folio_max_chars: int = Field(default=20_000_000, ge=1)
+    folio_read_timeout: float = Field(default=600.0, gt=0)
+    folio_ocr: bool = True
+    folio_ocr_max_pages: int = Field(default=300, ge=0)
+    folio_ocr_page_timeout: float = Field(default=60.0, gt=0)
 
     # query and answers
     folio_top_k: int = Field(default=5, ge=1, le=50)

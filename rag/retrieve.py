@@ -87,10 +87,17 @@ class Retriever:
         )
         self._keyword_cache: dict[tuple, BM25Retriever] = {}
         self._lock = threading.Lock()
+        self._seen: set[str] = set()  # document versions when the vector index was last refreshed
 
     def retrieve(self, question: str, k: int, sources: Sequence[str] | None = None) -> Retrieved:
         """The k most relevant chunks of the registered documents (optionally only `sources`)."""
-        live = {d.version for d in self.store.documents() if not sources or d.source in sources}
+        with self.store.translate_errors():
+            return self._retrieve(question, k, sources)
+
+    def _retrieve(self, question: str, k: int, sources: Sequence[str] | None) -> Retrieved:
+        documents = self.store.documents()
+        self._refresh_if_changed({d.version for d in documents})
+        live = {d.version for d in documents if not sources or d.source in sources}
         if not live:
             return Retrieved([], 0.0)
         fetch = k * 2  # room for chunks dropped below (unregistered, or merged as adjacent)
@@ -116,6 +123,13 @@ class Retriever:
                 hits = fusion.retrieve(question)
         chunks = [_to_chunk(h) for h in hits if h.node.metadata.get("version") in live]
         return Retrieved(chunks[: k * 2], best)
+
+    def _refresh_if_changed(self, versions: set[str]) -> None:
+        """Another process (a CLI ingest beside the UI) may have changed the documents: catch up."""
+        with self._lock:
+            if versions != self._seen:
+                self.store.refresh()
+                self._seen = versions
 
     def _dense(self, k: int, sources: Sequence[str] | None):
         filters = (

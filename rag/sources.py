@@ -21,11 +21,13 @@ class Source(PageSpan):
     text: str
     page_breaks: tuple[tuple[int, int], ...]  # (offset in text, page number)
     score: float
+    ocr: bool = False  # some of the text was recognised from a scanned page (may contain OCR errors)
 
     @property
     def pages_label(self) -> str:
-        """'p. 3' or 'pp. 3-4'."""
-        return f"p. {self.page_start}" if self.page_start == self.page_end else f"pp. {self.page_start}-{self.page_end}"
+        """'p. 3' or 'pp. 3-4', with ' (OCR)' when the text was recognised from a scan."""
+        pages = f"p. {self.page_start}" if self.page_start == self.page_end else f"pp. {self.page_start}-{self.page_end}"
+        return pages + (" (OCR)" if self.ocr else "")
 
     def sentences(self) -> list[tuple[str, int]]:
         """(sentence, page) pairs, in order."""
@@ -64,7 +66,8 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
             continue
         used += tokens
         first = next(iter(group["chunks"].values()))
-        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"]))
+        ocr = any(c.metadata.get("ocr", False) for c in group["chunks"].values())
+        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr))
     return sources
 
 

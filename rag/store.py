@@ -8,9 +8,10 @@ ignored by queries and removed by `repair()`. The registry also makes listing do
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -103,13 +104,32 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+def _translated(method: Callable) -> Callable:
+    """Chroma failures (a server that went away, a damaged store) become a StoreError with the reason."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args, **kwargs):
+        with self.translate_errors():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Store:
     """Chunks and documents of one collection, tied to one embedding model."""
 
     def __init__(
-        self, client, name: str, model: str, dim: int, lock_path: Path | None = None, lock_timeout: float = 600
+        self,
+        client,
+        name: str,
+        model: str,
+        dim: int,
+        lock_path: Path | None = None,
+        lock_timeout: float = 600,
+        where: str = "the embedded store",
     ):
         self._client = client
+        self.where = where  # for messages: "the embedded store" or "the Chroma server at host:port"
         # One writer at a time across processes (CLI ingest, UI uploads): embedded Chroma is not
         # safe for concurrent writers. A Chroma server serialises writes itself.
         self._lock = FileLock(lock_path, timeout=lock_timeout) if lock_path else None
@@ -125,7 +145,7 @@ class Store:
             )
             self.registry = client.get_or_create_collection(name + REGISTRY_SUFFIX, embedding_function=None)
         except Exception as error:
-            raise StoreError(f"cannot open collection '{name}': {error}") from error
+            raise StoreError(f"cannot open collection '{name}' in {where}: {error}") from error
         meta = self.chunks.metadata or {}
         if (meta.get("embedding_model"), meta.get("embedding_dim")) != (model, dim):
             raise StoreError(
@@ -136,16 +156,19 @@ class Store:
 
     # documents -------------------------------------------------------------------------------
 
+    @_translated
     def documents(self) -> list[DocumentRecord]:
         """All registered documents, sorted by source."""
         got = self.registry.get(include=["metadatas"])
         return sorted((DocumentRecord(**m) for m in got["metadatas"]), key=lambda d: d.source)
 
+    @_translated
     def document(self, source: str) -> DocumentRecord | None:
         """The registered document with this source name, if any."""
         got = self.registry.get(ids=[source], include=["metadatas"])
         return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
 
+    @_translated
     def document_by_content(self, doc_id: str) -> DocumentRecord | None:
         """A registered document with these exact bytes, if any."""
         got = self.registry.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
@@ -160,7 +183,7 @@ class Store:
         vectors: np.ndarray,
     ) -> None:
         """Store a document's chunks, then register it, then drop its previous version's chunks."""
-        with self._writing():
+        with self.translate_errors(), self._writing():
             self._write_document(record, ids, texts, metadatas, vectors)
 
     def _write_document(self, record, ids, texts, metadatas, vectors) -> None:
@@ -177,6 +200,7 @@ class Store:
         if previous and previous.version != record.version:
             self._delete_chunks_of(previous)
 
+    @_translated
     def delete_document(self, source: str) -> DocumentRecord | None:
         """Unregister a document and delete its chunks; returns what was deleted."""
         with self._writing():
@@ -186,6 +210,7 @@ class Store:
                 self._delete_chunks_of(record)
             return record
 
+    @_translated
     def repair(self) -> int:
         """Delete chunks that no registered document owns (left by an interrupted write)."""
         with self._writing():
@@ -198,6 +223,7 @@ class Store:
 
     # chunks ----------------------------------------------------------------------------------
 
+    @_translated
     def all_chunks(self) -> list[StoredChunk]:
         """Every chunk with its text (for the keyword index)."""
         out: list[StoredChunk] = []
@@ -209,9 +235,34 @@ class Store:
             ]
         return out
 
+    @_translated
     def count(self) -> int:
         """Number of stored chunks."""
         return self.chunks.count()
+
+    @_translated
+    def refresh(self) -> None:
+        """Make this process's vector index include what other processes wrote.
+
+        Embedded Chroma keeps each collection's vector index in memory and brings it up to date
+        with its write log only when this process writes; `get`/`count` always read the log. A
+        no-op delete is the cheapest write (measured: a long-lived reader saw chunks written by
+        another process in `count()` but not in `query()` until it wrote something).
+        """
+        self.chunks.delete(ids=["folio-refresh-no-such-id"])
+
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        """Turn any Chroma failure inside the block into a StoreError naming the store."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as error:  # chromadb and httpx raise many types; the message is what matters
+            detail = f"{type(error).__name__}: {error}"[:200]
+            if "connect" in detail.lower():
+                raise StoreError(f"cannot reach {self.where}: is it running? ({detail})") from error
+            raise StoreError(f"{self.where} failed ({detail})") from error
 
     def _delete_chunks_of(self, record: DocumentRecord) -> None:
         self.chunks.delete(where={"version": record.version})
@@ -239,5 +290,9 @@ class Store:
 
 def open_store(settings: Settings, embedder) -> Store:
     """Open (or create) the configured collection for this embedder."""
-    lock = None if settings.chroma_host else settings.chroma_path / "folio-write.lock"
-    return Store(make_client(settings), settings.folio_collection, embedder.name, embedder.dim, lock_path=lock)
+    if settings.chroma_host:
+        lock, where = None, f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+    else:
+        lock, where = settings.chroma_path / "folio-write.lock", f"the embedded store in {settings.chroma_path}"
+    client = make_client(settings)
+    return Store(client, settings.folio_collection, embedder.name, embedder.dim, lock_path=lock, where=where)

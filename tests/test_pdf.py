@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ingest.pdf import clean_text, extract_pages
+from ingest.pdf import ReadLimits, clean_text, extract_pages, read_pdf
 from rag.errors import IngestError
 from tests.conftest import SHARED_EVAL, make_pdf
 
@@ -43,28 +43,48 @@ def test_clean_text_keeps_real_hyphens_and_capitalised_continuations():
     assert clean_text("Jean-\nPaul and well-known") == "Jean-Paul and well-known"
 
 
+NO_OCR = ReadLimits(ocr=False)
+
+
 @pytest.mark.parametrize("entry", MANIFEST["files"], ids=lambda e: e["file"])
-def test_hostile_pdf_gets_its_expected_outcome(entry):
+def test_hostile_pdf_gets_its_expected_outcome_from_text_extraction(entry):
+    """pypdf alone (OCR off); tests/test_hostile.py runs the same files through the CLI and uploads."""
     data = (HOSTILE / entry["file"]).read_bytes()
     expected = entry["expected"]
     if expected["action"] in ("ingest", "ingest_with_warning"):
-        extracted = extract_pages(data)
+        extracted = extract_pages(data, NO_OCR)
         assert extracted.page_count == expected["pages"]
         if "must_find_text" in expected:
             assert _norm(expected["must_find_text"]) in _norm(" ".join(p.text for p in extracted.pages))
     elif expected["action"] == "warn":
-        with pytest.raises(IngestError, match="no extractable text"):
-            extract_pages(data)
+        with pytest.raises(IngestError, match="no extractable text .*OCR is off"):
+            extract_pages(data, NO_OCR)
     elif expected["action"] in ("reject", "reject_or_partial"):
         with pytest.raises(IngestError) as error:
-            extract_pages(data)
+            extract_pages(data, NO_OCR)
         assert expected["error_contains"].lower() in str(error.value).lower()
     else:  # ingest_or_reject_cleanly: either outcome, but never an unexpected exception
         try:
-            assert extract_pages(data).pages
+            assert extract_pages(data, NO_OCR).pages
         except IngestError as error:
             assert str(error)
 
 
 def test_manifest_is_present():
     assert len(MANIFEST["files"]) >= 20, "../shared/eval/hostile-pdfs/manifest.json is missing"
+
+
+def test_page_and_character_caps_refuse_a_file_with_the_reason():
+    data = (HOSTILE / "many_pages_2000.pdf").read_bytes()
+    with pytest.raises(IngestError, match=r"too many pages: 2000 \(the limit is 1000, FOLIO_MAX_PAGES\)"):
+        extract_pages(data, ReadLimits(max_pages=1000))
+    with pytest.raises(IngestError, match=r"too much text: more than 5,000 characters by page \d+ \(FOLIO_MAX_CHARS\)"):
+        extract_pages(data, ReadLimits(max_chars=5000))
+
+
+def test_a_file_that_reads_too_slowly_is_stopped_and_reported():
+    """The 2000-page file takes seconds to parse; under a 0.2 s limit its child process is killed."""
+    data = (HOSTILE / "many_pages_2000.pdf").read_bytes()
+    with pytest.raises(IngestError, match=r"took longer than 0.2 s and was stopped \(FOLIO_READ_TIMEOUT\)"):
+        read_pdf(data, ReadLimits(timeout=0.2))
+    assert read_pdf((HOSTILE / "rotated_pages.pdf").read_bytes(), ReadLimits()).page_count == 4

@@ -90,7 +90,7 @@ def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, e
         "not_a_pdf.pdf",
         "encrypted_user_password.pdf",
         "truncated.pdf",
-        "image_only_scan.pdf",
+        "blank_pages.pdf",
     ):
         shutil.copy(HOSTILE / name, folder / name)
     report = _ingest(folder, store, embedder)
@@ -100,13 +100,13 @@ def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, e
         "not_a_pdf.pdf",
         "encrypted_user_password.pdf",
         "truncated.pdf",
-        "image_only_scan.pdf",
+        "blank_pages.pdf",
     }
     assert "empty" in failed["zero_bytes.pdf"]
     assert "not a PDF" in failed["not_a_pdf.pdf"]
     assert "encrypted" in failed["encrypted_user_password.pdf"]
     assert "corrupt" in failed["truncated.pdf"]
-    assert "no extractable text (scanned" in failed["image_only_scan.pdf"]
+    assert "no extractable text (scanned or blank?) in 3 page(s); OCR found no text either" in failed["blank_pages.pdf"]
     assert report.count("ingested") == 2
     assert [d.source for d in store.documents()] == ["apollo.pdf", "sub/rivers.pdf"]
 

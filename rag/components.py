@@ -1,0 +1,36 @@
+"""The long-lived parts of Folio built from the settings: embedder, store, retriever, LLM client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.answer import ChatSession
+from rag.config import Settings
+from rag.embed import Embedder, make_embedder
+from rag.llm import ChatModel, llm_enabled
+from rag.retrieve import Retriever
+from rag.store import Store, open_store
+
+
+@dataclass
+class Components:
+    """The long-lived parts built from the settings: load once, share between questions."""
+
+    settings: Settings
+    embedder: Embedder
+    store: Store
+    retriever: Retriever
+    llm: ChatModel | None
+
+    def session(self) -> ChatSession:
+        """A new conversation."""
+        s = self.settings
+        return ChatSession(self.retriever, self.llm, top_k=s.folio_top_k, min_similarity=s.folio_min_similarity)
+
+
+def open_components(settings: Settings) -> Components:
+    """Embedder, store, retriever and (if configured) the LLM client for these settings."""
+    embedder = make_embedder(settings)
+    store = open_store(settings, embedder)
+    retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
+    return Components(settings, embedder, store, retriever, ChatModel(settings) if llm_enabled(settings) else None)
