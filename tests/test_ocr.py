@@ -1,0 +1,74 @@
+"""Scanned pages: OCR'd offline, searchable, and cited to the right page, marked as OCR."""
+
+import pytest
+
+from ingest.pdf import ReadLimits, extract_pages
+from ingest.uploads import ingest_upload
+from rag.answer import ChatSession
+from rag.errors import IngestError
+from rag.retrieve import Retriever
+from tests.conftest import SHARED_EVAL, make_scanned_pdf
+
+SCAN_2 = (
+    "The harbour of Valdemar Bay was dredged in 1887 to a depth of eleven metres. "
+    "Its lighthouse keeper, Agnes Thorvald, logged every ship that entered the bay."
+)
+SCAN_3 = (
+    "Annual rainfall in the valley averages 640 millimetres, most of it in October. "
+    "Farmers there grow barley, flax and a late variety of plum."
+)
+
+
+def _cer(reference: str, hypothesis: str) -> float:
+    """Character error rate: edit distance / reference length (whitespace normalised)."""
+    ref, hyp = " ".join(reference.split()), " ".join(hypothesis.split())
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        previous, row[0] = row[0], i
+        for j, h in enumerate(hyp, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+    return row[-1] / len(ref)
+
+
+@pytest.fixture(scope="module")
+def mixed_pdf(tmp_path_factory):
+    """Page 1 has a text layer; pages 2 and 3 are scans."""
+    return make_scanned_pdf(tmp_path_factory.mktemp("scans") / "harbour-scan.pdf", [None, SCAN_2, SCAN_3])
+
+
+def test_mixed_document_keeps_text_pages_and_ocrs_scanned_ones_accurately(mixed_pdf):
+    extracted = extract_pages(mixed_pdf.read_bytes())
+    assert [(p.number, p.ocr) for p in extracted.pages] == [(1, False), (2, True), (3, True)]
+    assert "harbour crane inspection" in extracted.pages[0].text
+    assert _cer(SCAN_2, extracted.pages[1].text) < 0.05
+    assert _cer(SCAN_3, extracted.pages[2].text) < 0.05
+    assert extracted.warnings == ["page(s) 2-3 read by OCR"]
+
+
+def test_with_ocr_off_a_scan_is_reported_not_silently_empty(tmp_path):
+    scan = make_scanned_pdf(tmp_path / "scan.pdf", [SCAN_2])
+    with pytest.raises(IngestError, match=r"no extractable text \(scanned or blank\?\) in 1 page\(s\); OCR is off"):
+        extract_pages(scan.read_bytes(), ReadLimits(ocr=False))
+
+
+def test_ocr_page_cap_is_reported(mixed_pdf):
+    extracted = extract_pages(mixed_pdf.read_bytes(), ReadLimits(ocr_max_pages=1))
+    assert [p.number for p in extracted.pages] == [1, 2]
+    assert "OCR skipped page(s) 3 (FOLIO_OCR_MAX_PAGES)" in extracted.warnings
+
+
+def test_the_hostile_image_only_scan_becomes_searchable():
+    data = (SHARED_EVAL / "hostile-pdfs" / "image_only_scan.pdf").read_bytes()
+    text = " ".join(p.text for p in extract_pages(data).pages)
+    assert "The access code for the blue warehouse is 4417." in text
+
+
+def test_an_uploaded_scan_is_answered_with_a_citation_of_its_page_marked_ocr(mixed_pdf, settings, store, embedder):
+    result = ingest_upload("harbour-scan.pdf", mixed_pdf.read_bytes(), store, embedder, settings)
+    assert (result.status, result.pages) == ("ingested", 3)
+    assert "read by OCR" in result.reason
+    answer = ChatSession(Retriever(store, embedder)).answer("Who was the lighthouse keeper of Valdemar Bay?")
+    assert "Agnes Thorvald" in answer.text
+    cited = answer.cited_sources[0]
+    assert (cited.source, cited.page_at(cited.text.index("Agnes")), cited.ocr) == ("harbour-scan.pdf", 2, True)
+    assert "(OCR)" in cited.pages_label
