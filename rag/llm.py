@@ -19,6 +19,9 @@ def llm_enabled(settings: Settings) -> bool:
     return bool(settings.openai_base_url or (settings.openai_api_key and settings.openai_api_key.get_secret_value()))
 
 
+MAX_ANSWER_CHARS = 20_000  # a runaway server (or a looping model) cannot flood the UI or the memory
+
+
 class ChatModel:
     """A chat model behind the OpenAI wire protocol."""
 
@@ -41,10 +44,17 @@ class ChatModel:
             stream = self._client.chat.completions.create(model=self.model, messages=messages, stream=True)
         except openai.OpenAIError as error:
             raise LLMError(self._describe(error)) from error
+        received = 0
         try:
             for event in stream:
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
+                    text = event.choices[0].delta.content
+                    received += len(text)
+                    yield text
+                    if received >= MAX_ANSWER_CHARS:
+                        raise LLMError(f"the answer was cut off: it passed {MAX_ANSWER_CHARS:,} characters")
+        except LLMError:
+            raise
         except Exception as error:  # httpx read errors, bad SSE, invalid JSON: the stream broke
             raise LLMError(
                 f"the answer was cut off: the connection to the LLM server broke ({type(error).__name__})"

@@ -84,3 +84,17 @@ def test_a_bad_upload_is_a_clear_message(app):
     ingest_button.click().run()
     assert not app.exception
     assert [e.value for e in app.error] == ["fake.pdf: not a PDF (no %PDF- header)"]
+
+
+def test_after_an_llm_failure_the_history_stays_and_the_next_question_works(settings, minilm, monkeypatch, fake_llm):
+    for _ in range(4):
+        fake_llm.then("status", code=500)
+    fake_llm.then("stream", tokens=["Brazil has 60% [1]."])  # condensed follow-up is not needed: no history
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
+    assert any("failed with HTTP 500" in e.value for e in at.error)
+    at.chat_input[0].set_value("And how much is in Peru?").run()
+    assert not at.exception
+    roles = [m.name for m in at.chat_message]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert "Brazil has 60% [1]." in "".join(m.value for m in at.chat_message[3].markdown)
