@@ -39,7 +39,9 @@ def upload_panel(parts: Components) -> None:
         elif result.status == "unchanged":
             st.info(f"{result.source}: already stored, unchanged")
         else:
-            st.success(f"{result.source}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip())
+            st.success(
+                f"{result.source}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip()
+            )
 
 
 def reindex(parts: Components, doc) -> None:

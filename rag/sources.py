@@ -26,7 +26,9 @@ class Source(PageSpan):
     @property
     def pages_label(self) -> str:
         """'p. 3' or 'pp. 3-4', with ' (OCR)' when the text was recognised from a scan."""
-        pages = f"p. {self.page_start}" if self.page_start == self.page_end else f"pp. {self.page_start}-{self.page_end}"
+        pages = (
+            f"p. {self.page_start}" if self.page_start == self.page_end else f"pp. {self.page_start}-{self.page_end}"
+        )
         return pages + (" (OCR)" if self.ocr else "")
 
     def sentences(self) -> list[tuple[str, int]]:

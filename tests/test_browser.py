@@ -85,3 +85,27 @@ def test_upload_then_ask_in_a_real_browser(server, tmp_path):
     assert (tmp_path / "folio.png").stat().st_size > 10_000
     if os.environ.get("FOLIO_SAVE_SCREENSHOT"):
         shutil.copy(tmp_path / "folio.png", os.environ["FOLIO_SAVE_SCREENSHOT"])
+
+
+def test_a_scanned_pdf_uploaded_in_the_browser_is_answered_and_cited_to_its_page(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import make_scanned_pdf
+    from tests.test_ocr import SCAN_2, SCAN_3
+
+    scan = make_scanned_pdf(tmp_path / "harbour-scan.pdf", [None, SCAN_2, SCAN_3])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        page.get_by_text("Ask a question about your documents").wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(str(scan))
+        page.get_by_role("button", name="Ingest uploaded files").click()
+        expect(page.get_by_text("harbour-scan.pdf: ingested 3 pages")).to_be_visible(timeout=120_000)
+        box = page.get_by_placeholder("Ask about your documents")
+        box.fill("Who was the lighthouse keeper of Valdemar Bay?")
+        box.press("Enter")
+        expect(page.get_by_text("Agnes Thorvald").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("harbour-scan.pdf, p. 2").first).to_be_visible()
+        expect(page.get_by_text("(OCR)").first).to_be_visible()
+        browser.close()

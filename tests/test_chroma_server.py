@@ -66,7 +66,9 @@ def test_ingest_and_answer_through_a_chroma_server_that_goes_down_and_comes_back
         unreachable = f"cannot reach the Chroma server at 127.0.0.1:{port}"
         with pytest.raises(StoreError, match=unreachable):  # the ingest command stops with this one line
             ingest_paths([SAMPLE_DOCS / "babelbib-tugboat-article.pdf"], parts.store, parts.embedder, 192, 32)
-        upload = ingest_upload("tugboat.pdf", (SAMPLE_DOCS / "babelbib-tugboat-article.pdf").read_bytes(), *parts_of(parts))
+        upload = ingest_upload(
+            "tugboat.pdf", (SAMPLE_DOCS / "babelbib-tugboat-article.pdf").read_bytes(), *parts_of(parts)
+        )
         assert upload.status == "failed" and unreachable in upload.reason
 
         server = _start(tmp_path / "server-data", port)

@@ -43,7 +43,9 @@ def test_the_hostile_folder_through_the_ingest_command(tmp_path):
     folder = tmp_path / "hostile"
     shutil.copytree(HOSTILE, folder, ignore=shutil.ignore_patterns("*.py", "*.json", "*.md", "*.txt"))
     env = {**os.environ, "FOLIO_DATA_DIR": str(tmp_path / "data")}
-    done = subprocess.run([FOLIO, "ingest", str(folder), "--json"], env=env, capture_output=True, text=True, timeout=400)
+    done = subprocess.run(
+        [FOLIO, "ingest", str(folder), "--json"], env=env, capture_output=True, text=True, timeout=400
+    )
     assert done.returncode == 1, done.stderr  # some files fail, by design
     assert "Traceback" not in done.stderr
     results = {r["source"]: r for r in json.loads(done.stdout)["files"]}
