@@ -1,17 +1,20 @@
-"""`python -m bench quality [DATASET] [--limit N]`: Folio vs the tutorial pipelines in one run.
+"""`python -m bench {quality,ocr,all} [DATASET] [--limit N]`: measurements that decide Folio's defaults.
 
-Writes docs/benchmarks.md (quality section) and prints the table.
+quality: Folio vs the tutorial pipelines in one run; ocr: RapidOCR vs Tesseract on generated scans.
+Each run prints its tables and replaces its own section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
+from bench.ocr import ocr_report
 from ingest import ingest_paths
 from rag import Settings, open_components
 from rag.evaluate import evaluate_retrieval, load_questions
@@ -70,20 +73,36 @@ def quality(dataset: Path, limit: int | None) -> str:
     return "\n".join(lines)
 
 
+def _replace_section(document: str, section: str) -> str:
+    """`document` with the section of the same `## ` title prefix replaced by `section` (or appended)."""
+    blocks = document.split("\n## ")
+    title = section.removeprefix("## ").split(":")[0]
+    kept = [b for b in blocks[1:] if b.split(":")[0] != title]
+    return "\n## ".join([blocks[0].rstrip() + "\n", *kept, section.removeprefix("## ")]).rstrip() + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["quality"])
+    parser.add_argument("what", choices=["quality", "ocr", "all"])
     parser.add_argument("dataset", nargs="?", type=Path, default=ROOT.parent / "shared" / "eval" / "squad-public")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
-    report = quality(args.dataset, args.limit)
-    header = (
-        f"# Folio benchmarks\n\nMachine: {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}. Reproduce: `uv run python -m bench quality"
-        f"{' --limit ' + str(args.limit) if args.limit else ''}`.\n\n"
-    )
-    (ROOT / "docs" / "benchmarks.md").write_text(header + report + "\n")
-    print(report)
+    sections = []
+    if args.what in ("quality", "all"):
+        sections.append(quality(args.dataset, args.limit))
+    if args.what in ("ocr", "all"):
+        sections.append(ocr_report())
+    target = ROOT / "docs" / "benchmarks.md"
+    document = target.read_text() if target.exists() else ""
+    if not document.startswith("# Folio benchmarks"):
+        document = (
+            f"# Folio benchmarks\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}. Reproduce: `uv run python -m bench all --limit 600`.\n"
+        )
+    for section in sections:
+        document = _replace_section(document, section)
+        print(section)
+    target.write_text(document)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
+from bench.ocr import make_scanned_pdf  # noqa: F401 (shared with the OCR benchmark)
 from rag.config import Settings
 from rag.embed import MiniLMEmbedder
 from rag.store import Store, open_store
@@ -23,29 +24,6 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
     for text in pages:
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
-    return path
-
-
-def make_scanned_pdf(path: Path, pages: list[str | None], dpi: int = 150) -> Path:
-    """A PDF whose pages are images of the given text (a scan: no text layer); None makes a text page."""
-    import textwrap
-
-    from PIL import Image, ImageDraw, ImageFont
-
-    pdf = FPDF(unit="pt", format="A4")
-    pdf.set_font("Helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        if text is None:
-            pdf.multi_cell(0, 14, "This page has a real text layer about the harbour crane inspection.")
-            continue
-        image = Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
-        draw, font = ImageDraw.Draw(image), ImageFont.load_default(size=int(11 / 72 * dpi))
-        for row, line in enumerate(textwrap.wrap(text, 70)):
-            draw.text((dpi, dpi + row * int(18 / 72 * dpi)), line, fill=0, font=font)
-        pdf.image(image, 0, 0, w=pdf.w, h=pdf.h)
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))
     return path

@@ -61,9 +61,10 @@ def test_ingest_table_names_the_bad_file_and_its_reason(tmp_path, run):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "scan.pdf").write_bytes((SHARED_EVAL / "hostile-pdfs" / "image_only_scan.pdf").read_bytes())
-    result = run("ingest", str(docs))
+    result = run("ingest", str(docs), "--no-ocr")
     assert result.returncode == 1
     assert "scan.pdf" in result.stdout and "no extractable text" in result.stdout
+    assert "[1/1] failed: scan.pdf" in result.stderr  # not a terminal: one line per file
     assert "Traceback" not in result.stdout + result.stderr
 
 

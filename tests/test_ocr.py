@@ -5,6 +5,7 @@ import pytest
 from ingest.pdf import ReadLimits, extract_pages
 from ingest.uploads import ingest_upload
 from rag.answer import ChatSession
+from bench.ocr import cer
 from rag.errors import IngestError
 from rag.retrieve import Retriever
 from tests.conftest import SHARED_EVAL, make_scanned_pdf
@@ -19,15 +20,11 @@ SCAN_3 = (
 )
 
 
-def _cer(reference: str, hypothesis: str) -> float:
-    """Character error rate: edit distance / reference length (whitespace normalised)."""
-    ref, hyp = " ".join(reference.split()), " ".join(hypothesis.split())
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        previous, row[0] = row[0], i
-        for j, h in enumerate(hyp, start=1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
-    return row[-1] / len(ref)
+def test_character_error_rate_counts_edits_per_reference_character():
+    assert cer("abcd", "abcd") == 0.0
+    assert cer("abcd", "abxd") == 0.25
+    assert cer("a  b", "a b") == 0.0  # whitespace is normalised
+    assert cer("abcd", "") == 1.0
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +37,8 @@ def test_mixed_document_keeps_text_pages_and_ocrs_scanned_ones_accurately(mixed_
     extracted = extract_pages(mixed_pdf.read_bytes())
     assert [(p.number, p.ocr) for p in extracted.pages] == [(1, False), (2, True), (3, True)]
     assert "harbour crane inspection" in extracted.pages[0].text
-    assert _cer(SCAN_2, extracted.pages[1].text) < 0.05
-    assert _cer(SCAN_3, extracted.pages[2].text) < 0.05
+    assert cer(SCAN_2, extracted.pages[1].text) < 0.05
+    assert cer(SCAN_3, extracted.pages[2].text) < 0.05
     assert extracted.warnings == ["page(s) 2-3 read by OCR"]
 
 
