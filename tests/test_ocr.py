@@ -2,10 +2,10 @@
 
 import pytest
 
+from bench.ocr import cer
 from ingest.pdf import ReadLimits, extract_pages
 from ingest.uploads import ingest_upload
 from rag.answer import ChatSession
-from bench.ocr import cer
 from rag.errors import IngestError
 from rag.retrieve import Retriever
 from tests.conftest import SHARED_EVAL, make_scanned_pdf
