@@ -64,20 +64,33 @@ def server(settings, tmp_path):
     process.wait(timeout=20)
 
 
+def _upload_and_ask(page, server: str, pdf, ingested: str, question: str) -> None:
+    """Open the app, upload `pdf`, wait for the `ingested` line, then ask `question`."""
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    page.get_by_text("Ask a question about your documents").wait_for(timeout=60_000)
+    page.locator("input[type=file]").set_input_files(str(pdf))
+    page.get_by_role("button", name="Ingest uploaded files").click()
+    expect(page.get_by_text(ingested)).to_be_visible(timeout=120_000)
+    box = page.get_by_placeholder("Ask about your documents")
+    box.fill(question)
+    box.press("Enter")
+
+
 def test_upload_then_ask_in_a_real_browser(server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server)
-        page.get_by_text("Ask a question about your documents").wait_for(timeout=60_000)
-        page.locator("input[type=file]").set_input_files(str(SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"))
-        page.get_by_role("button", name="Ingest uploaded files").click()
-        expect(page.get_by_text("amazon-rainforest-wikipedia.pdf: ingested 5 pages")).to_be_visible(timeout=90_000)
-        box = page.get_by_placeholder("Ask about your documents")
-        box.fill("What percentage of the Amazon rainforest is in Brazil?")
-        box.press("Enter")
+        _upload_and_ask(
+            page,
+            server,
+            SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf",
+            "amazon-rainforest-wikipedia.pdf: ingested 5 pages",
+            "What percentage of the Amazon rainforest is in Brazil?",
+        )
         expect(page.get_by_text("60% of the rainforest").first).to_be_visible(timeout=60_000)
         expect(page.get_by_text("amazon-rainforest-wikipedia.pdf, p. 1").first).to_be_visible()
         page.screenshot(path=str(tmp_path / "folio.png"), full_page=True)
@@ -97,14 +110,9 @@ def test_a_scanned_pdf_uploaded_in_the_browser_is_answered_and_cited_to_its_page
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server)
-        page.get_by_text("Ask a question about your documents").wait_for(timeout=60_000)
-        page.locator("input[type=file]").set_input_files(str(scan))
-        page.get_by_role("button", name="Ingest uploaded files").click()
-        expect(page.get_by_text("harbour-scan.pdf: ingested 3 pages")).to_be_visible(timeout=120_000)
-        box = page.get_by_placeholder("Ask about your documents")
-        box.fill("Who was the lighthouse keeper of Valdemar Bay?")
-        box.press("Enter")
+        _upload_and_ask(
+            page, server, scan, "harbour-scan.pdf: ingested 3 pages", "Who was the lighthouse keeper of Valdemar Bay?"
+        )
         expect(page.get_by_text("Agnes Thorvald").first).to_be_visible(timeout=60_000)
         expect(page.get_by_text("harbour-scan.pdf, p. 2").first).to_be_visible()
         expect(page.get_by_text("(OCR)").first).to_be_visible()
