@@ -4,5 +4,5 @@ import sys
 
 from folio_cli import app
 
-if __name__ == "__main__":  # guarded: PDF reading runs in child processes that import __main__
+if __name__ == "__main__":
     app(["ingest", *sys.argv[1:]], prog_name="python -m ingest")
