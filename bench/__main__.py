@@ -1,6 +1,7 @@
-"""`python -m bench {quality,ocr,all} [DATASET] [--limit N]`: measurements that decide Folio's defaults.
+"""`python -m bench {quality,speed,ocr,all} [DATASET] [--limit N]`: measurements that decide Folio's defaults.
 
-quality: Folio vs the tutorial pipelines in one run; ocr: RapidOCR vs Tesseract on generated scans.
+quality: Folio vs the tutorial pipelines in one run; speed: throughput, latency at 10k/100k chunks,
+memory and cold start against same-run baselines; ocr: RapidOCR vs Tesseract on generated scans.
 Each run prints its tables and replaces its own section of docs/benchmarks.md.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
 from bench.ocr import ocr_report
+from bench.speed import speed_report
 from ingest import ingest_paths
 from rag import Settings, open_components
 from rag.evaluate import evaluate_retrieval, load_questions
@@ -83,13 +85,15 @@ def _replace_section(document: str, section: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["quality", "ocr", "all"])
+    parser.add_argument("what", choices=["quality", "ocr", "speed", "all"])
     parser.add_argument("dataset", nargs="?", type=Path, default=ROOT.parent / "shared" / "eval" / "squad-public")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
     sections = []
     if args.what in ("quality", "all"):
         sections.append(quality(args.dataset, args.limit))
+    if args.what in ("speed", "all"):
+        sections.append(speed_report(args.dataset))
     if args.what in ("ocr", "all"):
         sections.append(ocr_report())
     target = ROOT / "docs" / "benchmarks.md"

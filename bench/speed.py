@@ -1,0 +1,247 @@
+"""Speed and memory of the pipeline, each next to a baseline from the same run:
+
+- ingest throughput vs the bare encoder on the same chunks (the ratio is the pipeline's overhead);
+- re-ingest of the unchanged folder as a fraction of the first ingest;
+- retrieval latency p50/p95 at 10k and 100k chunks, embedded Chroma and a Chroma server
+  (chunks synthesised from the real ones: perturbed vectors, varied text);
+- peak RSS of `python -m ingest` on a generated 1,000-page PDF, next to a process that only starts;
+- cold start of the web server.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from ingest import ingest_paths
+from ingest.sync import chunk_metadata
+from rag import Settings, open_components
+from rag.evaluate import latency_percentiles, load_questions
+from rag.retrieve import Retriever
+from rag.store import DocumentRecord, StoredChunk
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = (10_000, 100_000)
+DOCS_PER_STORE = 100
+
+
+def ingest_speed(dataset: Path, settings: Settings) -> tuple[list[str], list[StoredChunk], np.ndarray]:
+    """Rows for the ingest table, and the ingested chunks with their vectors (to synthesise bigger stores)."""
+    parts = open_components(settings)
+    start = time.perf_counter()
+    report = ingest_paths(
+        [dataset / "pdfs"], parts.store, parts.embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap
+    )
+    first = time.perf_counter() - start
+    pages = sum(r.pages for r in report.results)
+    chunks = parts.store.all_chunks()
+    start = time.perf_counter()
+    vectors = parts.embedder.embed([c.text for c in chunks])
+    encoder = time.perf_counter() - start
+    start = time.perf_counter()
+    ingest_paths(
+        [dataset / "pdfs"], parts.store, parts.embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap
+    )
+    again = time.perf_counter() - start
+    n = len(chunks)
+    rows = [
+        f"| first ingest ({len(report.results)} PDFs, {pages} pages, {n} chunks) | {first:.1f} s "
+        f"| {pages / first:.1f} pages/s, {n / first:.1f} chunks/s |",
+        f"| bare encoder, same {n} chunks | {encoder:.1f} s | {n / encoder:.1f} chunks/s |",
+        f"| **ingest / bare encoder throughput** | | **×{encoder / first:.2f}** (target ≥ 0.8) |",
+        f"| re-ingest, unchanged folder | {again * 1000:.0f} ms | **{100 * again / first:.2f}%** of the first "
+        "ingest (target ≤ 2%) |",
+    ]
+    return rows, chunks, vectors
+
+
+def fill_synthetic(store, chunks: list[StoredChunk], vectors: np.ndarray, total: int, seed: int = 0) -> float:
+    """Add `total` chunks made from the real ones (noisy vectors, varied text) as 100 documents; seconds taken."""
+    rng = np.random.default_rng(seed)
+    per_doc = total // DOCS_PER_STORE
+    start = time.perf_counter()
+    for d in range(DOCS_PER_STORE):
+        picks = rng.integers(0, len(chunks), per_doc)
+        noisy = vectors[picks] + rng.normal(0, 0.02, (per_doc, vectors.shape[1])).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+        record = DocumentRecord(f"synthetic-{d:03}.pdf", f"{seed}-{d}", "", per_doc, per_doc, "2026-01-01", "synthetic")
+        metadatas = [chunk_metadata(record, chunks[p], set()) | {"chunk_index": i} for i, p in enumerate(picks)]
+        store.write_document(
+            record,
+            ids=[f"{record.version}-{i}" for i in range(per_doc)],
+            texts=[f"{chunks[p].text} (copy {d}-{i})" for i, p in enumerate(picks)],
+            metadatas=metadatas,
+            vectors=noisy,
+        )
+    return time.perf_counter() - start
+
+
+def retrieval_latency(settings: Settings, questions: list[str], chunks, vectors) -> list[tuple[int, dict, float]]:
+    """(size, percentiles, seconds to fill) for each synthetic size, through Folio's hybrid retriever."""
+    out = []
+    for size in SIZES:
+        parts = open_components(settings.model_copy(update={"folio_collection": f"bench-{size}"}))
+        filled = fill_synthetic(parts.store, [_as_chunk(c) for c in chunks], vectors, size)
+        retriever = Retriever(parts.store, parts.embedder)
+        retriever.retrieve(questions[0], settings.folio_top_k)  # builds the keyword index once
+        seconds = []
+        for q in questions:
+            start = time.perf_counter()
+            retriever.retrieve(q, settings.folio_top_k)
+            seconds.append(time.perf_counter() - start)
+        out.append((parts.store.count(), latency_percentiles(seconds), filled))
+    return out
+
+
+def _as_chunk(chunk: StoredChunk):
+    """A stored chunk seen as the chunker's Chunk (what `chunk_metadata` reads)."""
+    from ingest.chunk import Chunk
+
+    m = chunk.metadata
+    return Chunk(index=m["chunk_index"], text=chunk.text, n_tokens=m["n_tokens"], page_breaks=tuple(chunk.page_breaks))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float = 120) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def with_chroma_server(path: Path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat")
+    return server, port
+
+
+def thousand_page_pdf(path: Path, chunks: list[StoredChunk]) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    for page in range(1000):
+        pdf.add_page()
+        text = " ".join(chunks[(page * 2 + i) % len(chunks)].text for i in range(2))
+        pdf.multi_cell(0, 5, text[:1400].encode("latin-1", "replace").decode("latin-1"))
+    pdf.output(str(path))
+    return path
+
+
+def peak_rss_mb(command: list[str], env: dict) -> tuple[float, float]:
+    """(peak RSS in MB of the command and its children, seconds) for a command run to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(after, before) / 1024, seconds
+
+
+def speed_report(dataset: Path, questions_limit: int = 200) -> str:
+    questions = [q.question for q in load_questions(dataset, questions_limit)]
+    with tempfile.TemporaryDirectory(prefix="folio-speed-") as tmp:
+        tmp = Path(tmp)
+        settings = Settings(_env_file=None, folio_data_dir=tmp / "embedded", chroma_host=None)
+        ingest_rows, chunks, vectors = ingest_speed(dataset, settings)
+        latency = {"embedded": retrieval_latency(settings, questions, chunks, vectors)}
+        server, port = with_chroma_server(tmp / "server")
+        try:
+            remote = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
+            latency["Chroma server"] = retrieval_latency(remote, questions, chunks, vectors)
+        finally:
+            server.kill()
+
+        big = thousand_page_pdf(tmp / "thousand.pdf", chunks)
+        env = {**os.environ, "FOLIO_DATA_DIR": str(tmp / "rss")}
+        folio = str(Path(sys.executable).parent / "folio")
+        start_rss, start_s = peak_rss_mb([folio, "docs"], env)
+        ingest_rss, ingest_s = peak_rss_mb([sys.executable, "-m", "ingest", str(big)], env)
+
+        port = _free_port()
+        app = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port)]
+            + ["--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            cold = _wait_http(f"http://127.0.0.1:{port}/_stcore/health")
+        finally:
+            app.kill()
+    _plot(latency)
+    lines = [
+        f"## Speed and memory: {dataset.name}",
+        "",
+        "| what | time | rate / ratio |",
+        "|---|---|---|",
+        *ingest_rows,
+        "",
+        f"Retrieval latency, Folio's hybrid retriever (dense + BM25), top-{settings.folio_top_k}, "
+        f"{len(questions)} questions, after one warm-up query (which builds the keyword index):",
+        "",
+        "| store | chunks | fill s | p50 ms | p95 ms | target p95 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for store, rows in latency.items():
+        for size, p, filled in rows:
+            target = "≤ 50 ms" if size <= 10_000 else "≤ 150 ms"
+            lines.append(f"| {store} | {size:,} | {filled:.0f} | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} | {target} |")
+    lines += [
+        "",
+        "![retrieval latency vs collection size](latency.png)",
+        "",
+        "| process | peak RSS | time |",
+        "|---|---|---|",
+        f"| `folio docs` (start-up only, baseline) | {start_rss:.0f} MB | {start_s:.1f} s |",
+        f"| `python -m ingest` on a generated 1,000-page PDF | {ingest_rss:.0f} MB | {ingest_s:.0f} s |",
+        f"| ratio | ×{ingest_rss / start_rss:.2f} | target ≤ 1 GB |",
+        "",
+        f"Web server cold start (`streamlit run` until `/_stcore/health` answers): {cold:.1f} s.",
+    ]
+    return "\n".join(lines)
+
+
+def _plot(latency: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for store, rows in latency.items():
+        sizes = [size for size, _, _ in rows]
+        axis.plot(sizes, [p["p50_ms"] for _, p, _ in rows], marker="o", label=f"{store} p50")
+        axis.plot(sizes, [p["p95_ms"] for _, p, _ in rows], marker="s", linestyle="--", label=f"{store} p95")
+    axis.set_xscale("log")
+    axis.set_xlabel("chunks in the collection")
+    axis.set_ylabel("ms per question")
+    axis.set_title("Folio hybrid retrieval latency")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(ROOT / "docs" / "latency.png", dpi=120)
