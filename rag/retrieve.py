@@ -76,9 +76,13 @@ class Retriever:
         mode: Mode = "hybrid",
         dense_weight: float = 0.5,
         fusion: str = "dist_based_score",
-    ):  # noqa: E501
+        candidates: int = 20,
+    ):
         self.store = store
         self.mode = mode
+        # Fusion normalises scores over each retriever's candidate list, so its length changes the
+        # ranking; a fixed pool makes the top hits the same whatever k is (bench sweep: pool size).
+        self.candidates = candidates
         self.dense_weight = dense_weight
         self.fusion = fusion
         self._embedding = _LlamaEmbedding(embedder)
@@ -100,7 +104,7 @@ class Retriever:
         live = {d.version for d in documents if not sources or d.source in sources}
         if not live:
             return Retrieved([], 0.0)
-        fetch = k * 2  # room for chunks dropped below (unregistered, or merged as adjacent)
+        fetch = max(k * 2, self.candidates)  # room for chunks dropped below (unregistered, merged)
         dense = self._dense(fetch, sources)
         dense_hits = dense.retrieve(question)
         best = max((_cosine(h) for h in dense_hits), default=0.0)
