@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
+from bench.misses import miss_causes
 from bench.ocr import ocr_report
 from bench.speed import speed_report
 from bench.sweep import sweep_report
@@ -38,8 +39,9 @@ def quality(dataset: Path, limit: int | None) -> str:
         )
         folio_seconds = time.perf_counter() - start
         k = settings.folio_top_k
-        folio = evaluate_retrieval(lambda q: parts.retriever.retrieve(q, 10).chunks[:10], questions)
+        folio = evaluate_retrieval(lambda q: parts.retriever.retrieve(q, k).chunks, questions)
         answers = evaluate_answers(parts.session, questions)
+        misses = miss_causes(lambda q: parts.retriever.retrieve(q, k).chunks, questions, parts.store.all_chunks(), k)
         rows.append(
             (
                 f"Folio (hybrid, {settings.folio_chunk_tokens}/{settings.folio_chunk_overlap} tokens, k={k})",
@@ -78,6 +80,12 @@ def quality(dataset: Path, limit: int | None) -> str:
         f"(target ≥ 0.95); {len(OFF_TOPIC)} off-topic questions refused {answers['off_topic_refusal']:.0%}.",
         f"Targets: hit@5 ≥ 0.97 (Folio {folio['hit@5']:.3f}), MRR@10 ≥ 0.85 ({folio['mrr@10']:.3f}), "
         f"+10 points of hit@1 over the LangChain tutorial.",
+        "",
+        f"Folio's misses at k={k} ({sum(misses.values())} of {len(questions)} questions), by first cause:",
+        "",
+        "| cause | questions |",
+        "|---|---|",
+        *[f"| {cause} | {n} |" for cause, n in misses.most_common()],
         "",
     ]
     for name, _, _, m in rows[1:]:

@@ -84,20 +84,25 @@ def fill_synthetic(store, chunks: list[StoredChunk], vectors: np.ndarray, total:
     return time.perf_counter() - start
 
 
-def retrieval_latency(settings: Settings, questions: list[str], chunks, vectors) -> list[tuple[int, dict, float]]:
-    """(size, percentiles, seconds to fill) for each synthetic size, through Folio's hybrid retriever."""
+def retrieval_latency(settings: Settings, questions: list[str], chunks, vectors) -> list[tuple[int, dict, dict, float]]:
+    """(size, hybrid percentiles, dense-only percentiles, seconds to fill) for each synthetic size.
+
+    Dense-only runs the same questions through Chroma alone: the difference is BM25 and fusion."""
     out = []
     for size in SIZES:
         parts = open_components(settings.model_copy(update={"folio_collection": f"bench-{size}"}))
         filled = fill_synthetic(parts.store, [_as_chunk(c) for c in chunks], vectors, size)
-        retriever = Retriever(parts.store, parts.embedder)
-        retriever.retrieve(questions[0], settings.folio_top_k)  # builds the keyword index once
-        seconds = []
-        for q in questions:
-            start = time.perf_counter()
-            retriever.retrieve(q, settings.folio_top_k)
-            seconds.append(time.perf_counter() - start)
-        out.append((parts.store.count(), latency_percentiles(seconds), filled))
+        timings = []
+        for mode in ("hybrid", "dense"):
+            retriever = Retriever(parts.store, parts.embedder, mode)
+            retriever.retrieve(questions[0], settings.folio_top_k)  # builds the keyword index once
+            seconds = []
+            for q in questions:
+                start = time.perf_counter()
+                retriever.retrieve(q, settings.folio_top_k)
+                seconds.append(time.perf_counter() - start)
+            timings.append(latency_percentiles(seconds))
+        out.append((parts.store.count(), *timings, filled))
     return out
 
 
@@ -234,13 +239,16 @@ def speed_report(dataset: Path, questions_limit: int = 200) -> str:
         f"Retrieval latency, Folio's hybrid retriever (dense + BM25), top-{settings.folio_top_k}, "
         f"{len(questions)} questions, after one warm-up query (which builds the keyword index):",
         "",
-        "| store | chunks | fill s | p50 ms | p95 ms | target p95 |",
-        "|---|---|---|---|---|---|",
+        "| store | chunks | fill s | p50 ms | p95 ms | target p95 | dense only: p50 / p95 ms |",
+        "|---|---|---|---|---|---|---|",
     ]
     for store, rows in latency.items():
-        for size, p, filled in rows:
+        for size, p, dense, filled in rows:
             target = "≤ 50 ms" if size <= 10_000 else "≤ 150 ms"
-            lines.append(f"| {store} | {size:,} | {filled:.0f} | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} | {target} |")
+            lines.append(
+                f"| {store} | {size:,} | {filled:.0f} | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} | {target} "
+                f"| {dense['p50_ms']:.1f} / {dense['p95_ms']:.1f} |"
+            )
     lines += [
         "",
         "![retrieval latency vs collection size](latency.png)",
@@ -269,9 +277,9 @@ def _plot(latency: dict) -> None:
 
     figure, axis = plt.subplots(figsize=(6, 3.5))
     for store, rows in latency.items():
-        sizes = [size for size, _, _ in rows]
-        axis.plot(sizes, [p["p50_ms"] for _, p, _ in rows], marker="o", label=f"{store} p50")
-        axis.plot(sizes, [p["p95_ms"] for _, p, _ in rows], marker="s", linestyle="--", label=f"{store} p95")
+        sizes = [row[0] for row in rows]
+        axis.plot(sizes, [row[1]["p50_ms"] for row in rows], marker="o", label=f"{store} p50")
+        axis.plot(sizes, [row[1]["p95_ms"] for row in rows], marker="s", linestyle="--", label=f"{store} p95")
     axis.set_xscale("log")
     axis.set_xlabel("chunks in the collection")
     axis.set_ylabel("ms per question")

@@ -13,8 +13,9 @@ from rag.retrieve import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNKINGS = [(128, 24), (192, 32), (256, 48)]
-RETRIEVALS = [("dense", 0.5), ("keyword", 0.5), ("hybrid", 0.3), ("hybrid", 0.5), ("hybrid", 0.7)]
-POOLS = [20, 40, 80]
+RETRIEVALS = [("dense", 0.5), ("keyword", 0.5), *(("hybrid", w) for w in (0.3, 0.4, 0.5, 0.6, 0.7))]
+POOLS = [10, 20, 40]
+TOP_K = 5  # the retriever returns 2k chunks, so MRR@10 is over 10
 THRESHOLDS = [0.20, 0.25, 0.30, 0.35, 0.40]
 
 
@@ -36,7 +37,7 @@ def sweep_report(dataset: Path, limit: int | None) -> str:
             for mode, weight in RETRIEVALS:
                 for pool in POOLS if (mode, weight) == ("hybrid", 0.5) else [20]:
                     retriever = Retriever(parts.store, parts.embedder, mode, dense_weight=weight, candidates=pool)
-                    m = evaluate_retrieval(lambda q, r=retriever: r.retrieve(q, 10).chunks, questions)
+                    m = evaluate_retrieval(lambda q, r=retriever: r.retrieve(q, TOP_K).chunks, questions)
                     label = f"hybrid, dense weight {weight}" if mode == "hybrid" else mode
                     rows.append((f"{tokens}/{overlap}", label, pool, parts.store.count(), m))
                     if (mode, weight, pool) == ("hybrid", 0.5, 20):

@@ -16,9 +16,9 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import MockLLM
-from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -56,6 +56,29 @@ class _LlamaEmbedding(BaseEmbedding):
 
     async def _aget_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embedding(text)
+
+
+class _SortedMetadata(BaseRetriever):
+    """The wrapped retriever's hits with their metadata keys sorted.
+
+    Fusion merges a chunk found by both retrievers by `node.hash`, which hashes `str(metadata)`. Chroma returns
+    the keys in another order than the keyword index holds them, so the same chunk hashed twice and was never
+    merged: hybrid was an interleave with duplicates, not a fusion. Sorted keys on both sides: one chunk, one hash.
+    """
+
+    def __init__(self, inner: BaseRetriever):
+        super().__init__()
+        self._inner = inner
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._inner.retrieve(query_bundle)
+        for hit in hits:
+            hit.node.metadata = _sorted(hit.node.metadata)
+        return hits
+
+
+def _sorted(metadata: dict) -> dict:
+    return dict(sorted(metadata.items()))
 
 
 @dataclass(frozen=True)
@@ -116,7 +139,7 @@ class Retriever:
                 hits = keyword.retrieve(question)
             else:
                 fusion = QueryFusionRetriever(
-                    [dense, keyword],
+                    [_SortedMetadata(dense), keyword],
                     llm=MockLLM(),  # one query: no query generation, so no LLM is called
                     mode=FUSION_MODES(self.fusion),
                     retriever_weights=[self.dense_weight, 1.0 - self.dense_weight],
@@ -149,7 +172,12 @@ class Retriever:
             retriever = self._keyword_cache.get(key)
             if retriever is None:
                 nodes = [
-                    TextNode(text=c.text, id_=c.id, metadata=c.metadata, excluded_embed_metadata_keys=list(c.metadata))
+                    TextNode(
+                        text=c.text,
+                        id_=c.id,
+                        metadata=_sorted(c.metadata),
+                        excluded_embed_metadata_keys=list(c.metadata),
+                    )
                     for c in self.store.all_chunks()
                     if c.metadata.get("version") in live
                 ]

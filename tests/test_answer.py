@@ -28,6 +28,19 @@ def _session(retriever, llm=None):
     return ChatSession(retriever, llm)
 
 
+# retrieval --------------------------------------------------------------------------------------
+
+
+def test_hybrid_fuses_a_chunk_found_by_both_retrievers_into_one_hit(sample_store, minilm):
+    dense = Retriever(sample_store, minilm, "dense").retrieve(BRAZIL, 10).chunks
+    keyword = Retriever(sample_store, minilm, "keyword").retrieve(BRAZIL, 10).chunks
+    hybrid = [c.id for c in Retriever(sample_store, minilm, "hybrid").retrieve(BRAZIL, 10).chunks]
+    both = {c.id for c in dense} & {c.id for c in keyword}
+    assert both, "the question should reach some chunks by meaning and by words alike"
+    assert len(hybrid) == len(set(hybrid)) == 20
+    assert hybrid[0] in both  # the scores of the two retrievers add up
+
+
 # offline (extractive) ---------------------------------------------------------------------------
 
 

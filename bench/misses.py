@@ -1,0 +1,40 @@
+"""Why a question has no hit in the top k: the profile behind a missed quality target."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from rag.evaluate import Question, first_hit_rank, normalise
+from rag.store import StoredChunk
+
+NO_HIT_CHUNK = "no chunk in the store is a hit (answer text split by a chunk boundary or extracted differently)"
+GOLD_PAGE = "a chunk of the gold page was retrieved, but not the one holding the answer"
+SAME_FILE = "only other pages of the gold file were retrieved"
+OTHER_FILES = "only other files were retrieved"
+
+
+def miss_causes(
+    retrieve: Callable[[str], list[StoredChunk]], questions: Sequence[Question], corpus: list[StoredChunk], k: int
+) -> Counter:
+    """For each question without a hit in the top k, the first cause that applies, in the order above."""
+    texts = [(c, f" {normalise(c.text)} ") for c in corpus]
+    causes: Counter = Counter()
+    for q in questions:
+        chunks = retrieve(q.question)[:k]
+        if first_hit_rank(chunks, q):
+            continue
+        answers = [f" {normalise(a)} " for a in q.answers if normalise(a)]
+        if not any(_on_gold_page(c, q) and any(a in text for a in answers) for c, text in texts):
+            causes[NO_HIT_CHUNK] += 1
+        elif any(_on_gold_page(c, q) for c in chunks):
+            causes[GOLD_PAGE] += 1
+        elif any(c.source == q.file for c in chunks):
+            causes[SAME_FILE] += 1
+        else:
+            causes[OTHER_FILES] += 1
+    return causes
+
+
+def _on_gold_page(chunk: StoredChunk, q: Question) -> bool:
+    return chunk.source == q.file and chunk.pages[0] <= q.page <= chunk.pages[1]
