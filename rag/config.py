@@ -24,8 +24,8 @@ class Settings(BaseSettings):
     # ingestion
     folio_embedding: Literal["local", "openai"] = "local"
     folio_openai_embedding_model: str = "text-embedding-3-small"
-    folio_chunk_tokens: int = Field(default=192, ge=32, le=256)
-    folio_chunk_overlap: int = Field(default=32, ge=0, le=128)
+    folio_chunk_tokens: int = Field(default=256, ge=32, le=256)
+    folio_chunk_overlap: int = Field(default=48, ge=0, le=128)
     folio_max_upload_mb: int = Field(default=50, ge=1)
     folio_max_pages: int = Field(default=5000, ge=1)
     folio_max_chars: int = Field(default=20_000_000, ge=1)
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # query and answers
     folio_top_k: int = Field(default=5, ge=1, le=50)
     folio_retrieval: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    folio_dense_weight: float = Field(default=0.5, ge=0, le=1)
+    folio_dense_weight: float = Field(default=0.4, ge=0, le=1)
     folio_min_similarity: float = Field(default=0.30, ge=-1, le=1)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

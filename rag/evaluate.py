@@ -92,6 +92,16 @@ OFF_TOPIC = [
     "How do I install Python on Windows?",
     "What are the symptoms of the flu?",
     "How do I bake sourdough bread?",
+    "What is the capital of Australia?",
+    "How do I fix a leaking kitchen tap?",
+    "Which programming language is best for web development?",
+    "How long should I boil an egg?",
+    "What is the plot of the novel Pride and Prejudice?",
+    "How do I train a puppy to sit?",
+    "What is the exchange rate between the euro and the yen?",
+    "How many moons does Jupiter have?",
+    "What are the rules of chess castling?",
+    "How do I knit a scarf?",
 ]
 
 

@@ -28,6 +28,9 @@ from rag.embed import Embedder
 from rag.store import Store, StoredChunk
 
 Mode = Literal["dense", "keyword", "hybrid"]
+# Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
+# pool makes the top hits the same whatever k is (docs/benchmarks.md: pool size in the sweep).
+FUSION_CANDIDATES = 20
 
 
 class _LlamaEmbedding(BaseEmbedding):
@@ -99,12 +102,10 @@ class Retriever:
         mode: Mode = "hybrid",
         dense_weight: float = 0.5,
         fusion: str = "dist_based_score",
-        candidates: int = 20,
+        candidates: int = FUSION_CANDIDATES,
     ):
         self.store = store
         self.mode = mode
-        # Fusion normalises scores over each retriever's candidate list, so its length changes the
-        # ranking; a fixed pool makes the top hits the same whatever k is (bench sweep: pool size).
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.fusion = fusion

@@ -29,7 +29,10 @@ def _ask_about_amazon(settings, minilm, monkeypatch) -> AppTest:
     from ingest import ingest_paths
     from rag.store import open_store
 
-    ingest_paths([SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"], open_store(settings, minilm), minilm, 192, 32)
+    amazon = SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"
+    ingest_paths(
+        [amazon], open_store(settings, minilm), minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap
+    )
     st.cache_resource.clear()
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(APP, default_timeout=120)
@@ -66,13 +69,14 @@ def test_upload_ingests_a_pdf_and_lists_it_then_delete_removes_it(app, settings)
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
     assert not app.exception
-    assert any("amazon.pdf: ingested 5 pages" in s.value for s in app.success)
+    [ingested] = [s.value for s in app.success if "amazon.pdf: ingested 5 pages, " in s.value]
+    chunks = ingested.split("5 pages, ")[1].split(" chunks")[0]
     assert (settings.uploads_dir / "amazon.pdf").exists()
     assert not (settings.folio_data_dir.parent / "evil").exists()
     assert any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
 
     app.sidebar.button(key="re-amazon.pdf").click().run()
-    assert any("amazon.pdf: re-indexed 5 pages, 24 chunks" in s.value for s in app.success)
+    assert any(f"amazon.pdf: re-indexed 5 pages, {chunks} chunks" in s.value for s in app.success)
 
     app.sidebar.button(key="rm-amazon.pdf").click().run()
     assert not any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
