@@ -54,14 +54,7 @@ def ingest(
     try:
         embedder, store = _open(settings)
         total = len(find_pdfs(paths))
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=errors,
-            disable=json_out or not errors.is_terminal,
-        ) as bar:
+        with _progress_bar(json_out) as bar:
             task = bar.add_task("files", total=total)
             pages = chunks = done = 0
 
@@ -215,6 +208,18 @@ def chat(
         _print_stream(session, question, document)
 
 
+def _progress_bar(json_out: bool) -> Progress:
+    """A progress bar on stderr, off for --json and when stderr is not a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=json_out or not errors.is_terminal,
+    )
+
+
 @app.command(name="eval")
 def evaluate(
     dataset: Annotated[
@@ -230,7 +235,7 @@ def evaluate(
 
     from ingest import ingest_paths
     from rag import open_components
-    from rag.evaluate import evaluate_answers, evaluate_retrieval, load_questions
+    from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions
 
     with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
         settings = Settings(folio_data_dir=Path(tmp), chroma_host=None)
@@ -247,8 +252,20 @@ def evaluate(
             )
         questions = load_questions(dataset, limit)
         k = settings.folio_top_k  # the retriever returns 2k chunks, the ranking MRR@10 reads
-        result = evaluate_retrieval(lambda q: parts.retriever.retrieve(q, k).chunks, questions)
-        result |= evaluate_answers(parts.session, questions)
+        with _progress_bar(json_out) as bar:
+            retrievals = bar.add_task("retrieval", total=len(questions))
+            answers = bar.add_task("answers", total=len(questions) + len(OFF_TOPIC))
+
+            def retrieve(question: str):
+                bar.advance(retrievals)
+                return parts.retriever.retrieve(question, k).chunks
+
+            def session():
+                bar.advance(answers)
+                return parts.session()
+
+            result = evaluate_retrieval(retrieve, questions)
+            result |= evaluate_answers(session, questions)
     if json_out:
         print(json.dumps(result, indent=2))
         return
