@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DENSE_WEIGHT = 0.4  # share of the dense score in hybrid fusion, from the sweep in docs/benchmarks.md
+
 
 class Settings(BaseSettings):
     """Folio configuration (env vars are upper-case field names, e.g. ``FOLIO_DATA_DIR``)."""
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     # query and answers
     folio_top_k: int = Field(default=5, ge=1, le=50)
     folio_retrieval: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    folio_dense_weight: float = Field(default=0.4, ge=0, le=1)
+    folio_dense_weight: float = Field(default=DENSE_WEIGHT, ge=0, le=1)
     folio_min_similarity: float = Field(default=0.30, ge=-1, le=1)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

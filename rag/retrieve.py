@@ -24,6 +24,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
+from rag.config import DENSE_WEIGHT
 from rag.embed import Embedder
 from rag.store import Store, StoredChunk
 
@@ -100,7 +101,7 @@ class Retriever:
         store: Store,
         embedder: Embedder,
         mode: Mode = "hybrid",
-        dense_weight: float = 0.5,
+        dense_weight: float = DENSE_WEIGHT,
         fusion: str = "dist_based_score",
         candidates: int = FUSION_CANDIDATES,
     ):
