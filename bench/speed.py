@@ -26,7 +26,7 @@ from ingest.sync import chunk_metadata
 from rag import Settings, open_components
 from rag.evaluate import latency_percentiles, load_questions
 from rag.retrieve import Retriever
-from rag.store import DocumentRecord, StoredChunk
+from rag.store import DocumentRecord, StoredChunk, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10_000, 100_000)
@@ -34,33 +34,41 @@ DOCS_PER_STORE = 100
 
 
 def ingest_speed(dataset: Path, settings: Settings) -> tuple[list[str], list[StoredChunk], np.ndarray]:
-    """Rows for the ingest table, and the ingested chunks with their vectors (to synthesise bigger stores)."""
-    parts = open_components(settings)
-    start = time.perf_counter()
-    report = ingest_paths(
-        [dataset / "pdfs"], parts.store, parts.embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap
-    )
-    first = time.perf_counter() - start
-    pages = sum(r.pages for r in report.results)
-    chunks = parts.store.all_chunks()
-    start = time.perf_counter()
-    vectors = parts.embedder.embed([c.text for c in chunks])
-    encoder = time.perf_counter() - start
-    start = time.perf_counter()
-    ingest_paths(
-        [dataset / "pdfs"], parts.store, parts.embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap
-    )
-    again = time.perf_counter() - start
+    """Rows for the ingest table, and the ingested chunks with their vectors (to synthesise bigger stores).
+
+    The first ingest of a process also loads the model and starts the reader process; the ratio to the
+    bare encoder compares a second ingest (into a new collection) so both sides run warm.
+    """
+    pdfs = [dataset / "pdfs"]
+    tokens, overlap = settings.folio_chunk_tokens, settings.folio_chunk_overlap
+    parts = open_components(settings.model_copy(update={"folio_collection": "cold"}))
+    cold = _timed(lambda: ingest_paths(pdfs, parts.store, parts.embedder, tokens, overlap))
+    store = open_store(settings, parts.embedder)
+    first = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
+    chunks = store.all_chunks()
+    vectors = []
+    encoder = _timed(lambda: vectors.append(parts.embedder.embed([c.text for c in chunks])))
+    again = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
+    documents = store.documents()
+    pages = sum(d.pages for d in documents)
     n = len(chunks)
     rows = [
-        f"| first ingest ({len(report.results)} PDFs, {pages} pages, {n} chunks) | {first:.1f} s "
+        f"| first ingest in a new process ({len(documents)} PDFs, {pages} pages, {n} chunks; "
+        f"loads the model, starts the reader) | {cold:.1f} s | {pages / cold:.1f} pages/s, {n / cold:.1f} chunks/s |",
+        f"| the same ingest, warm process, new collection | {first:.1f} s "
         f"| {pages / first:.1f} pages/s, {n / first:.1f} chunks/s |",
         f"| bare encoder, same {n} chunks | {encoder:.1f} s | {n / encoder:.1f} chunks/s |",
-        f"| **ingest / bare encoder throughput** | | **×{encoder / first:.2f}** (target ≥ 0.8) |",
-        f"| re-ingest, unchanged folder | {again * 1000:.0f} ms | **{100 * again / first:.2f}%** of the first "
+        f"| **warm ingest / bare encoder throughput** | | **×{encoder / first:.2f}** (target ≥ 0.8) |",
+        f"| re-ingest, unchanged folder | {again * 1000:.0f} ms | **{100 * again / first:.2f}%** of the warm "
         "ingest (target ≤ 2%) |",
     ]
-    return rows, chunks, vectors
+    return rows, chunks, vectors[0]
+
+
+def _timed(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
 
 
 def fill_synthetic(store, chunks: list[StoredChunk], vectors: np.ndarray, total: int, seed: int = 0) -> float:
