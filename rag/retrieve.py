@@ -62,23 +62,23 @@ class _LlamaEmbedding(BaseEmbedding):
         return self._get_text_embedding(text)
 
 
-class _SortedMetadata(BaseRetriever):
-    """The wrapped retriever's hits with their metadata keys sorted.
+class _Fetched(BaseRetriever):
+    """Hits already fetched, served to fusion with their metadata keys sorted.
 
-    Fusion merges a chunk found by both retrievers by `node.hash`, which hashes `str(metadata)`. Chroma returns
-    the keys in another order than the keyword index holds them, so the same chunk hashed twice and was never
-    merged: hybrid was an interleave with duplicates, not a fusion. Sorted keys on both sides: one chunk, one hash.
+    Serving the dense hits the gate just fetched saves fusion a second Chroma query (a third of a hybrid
+    query's time, docs/benchmarks.md). Sorted keys: fusion merges a chunk found by both retrievers by
+    `node.hash`, which hashes `str(metadata)`, and Chroma returns the keys in another order than the keyword
+    index holds them; unsorted, the same chunk hashed twice and hybrid was an interleave with duplicates.
     """
 
-    def __init__(self, inner: BaseRetriever):
+    def __init__(self, hits: list[NodeWithScore]):
         super().__init__()
-        self._inner = inner
+        self._hits = hits
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self._inner.retrieve(query_bundle)
-        for hit in hits:
+        for hit in self._hits:
             hit.node.metadata = _sorted(hit.node.metadata)
-        return hits
+        return self._hits
 
 
 def _sorted(metadata: dict) -> dict:
@@ -141,7 +141,7 @@ class Retriever:
                 hits = keyword.retrieve(question)
             else:
                 fusion = QueryFusionRetriever(
-                    [_SortedMetadata(dense), keyword],
+                    [_Fetched(dense_hits), keyword],
                     llm=MockLLM(),  # one query: no query generation, so no LLM is called
                     mode=FUSION_MODES(self.fusion),
                     retriever_weights=[self.dense_weight, 1.0 - self.dense_weight],
