@@ -96,12 +96,17 @@ def quality(dataset: Path, limit: int | None) -> str:
     return "\n".join(lines)
 
 
+# The report's sections in reading order: headline first, then what decided the defaults, then speed.
+SECTION_ORDER = ("Retrieval quality", "Default sweep", "Speed and memory", "OCR")
+
+
 def _replace_section(document: str, section: str) -> str:
-    """`document` with the section of the same `## ` title prefix replaced by `section` (or appended)."""
-    blocks = document.split("\n## ")
-    title = section.removeprefix("## ").split(":")[0]
-    kept = [b for b in blocks[1:] if b.split(":")[0] != title]
-    return "\n## ".join([blocks[0].rstrip() + "\n", *kept, section.removeprefix("## ")]).rstrip() + "\n"
+    """`document` with the section of the same `## ` title prefix replaced by `section`, sections in SECTION_ORDER."""
+    head, *blocks = document.split("\n## ")
+    by_title = {block.split(":")[0]: block for block in blocks}
+    by_title[section.removeprefix("## ").split(":")[0]] = section.removeprefix("## ")
+    ordered = sorted(by_title, key=lambda t: SECTION_ORDER.index(t) if t in SECTION_ORDER else len(SECTION_ORDER))
+    return "\n## ".join([head.rstrip() + "\n", *(by_title[t].rstrip() + "\n" for t in ordered)]).rstrip() + "\n"
 
 
 def main() -> None:
