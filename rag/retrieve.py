@@ -35,19 +35,16 @@ FUSION_CANDIDATES = 20
 
 
 class _LlamaEmbedding(BaseEmbedding):
-    """Folio's embedder seen through llama-index's embedding interface (remembers the last query)."""
+    """Folio's embedder seen through llama-index's embedding interface."""
 
     _embedder: Embedder = PrivateAttr()
-    _last_query: tuple[str, list[float]] = PrivateAttr(default=("", []))
 
     def __init__(self, embedder: Embedder):
         super().__init__(model_name=embedder.name, embed_batch_size=16)
         self._embedder = embedder
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        if self._last_query[0] != query:  # fusion asks again for the query the gate just embedded
-            self._last_query = (query, self._embedder.embed([query])[0].tolist())
-        return self._last_query[1]
+        return self._embedder.embed([query])[0].tolist()
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._embedder.embed([text])[0].tolist()
@@ -65,10 +62,11 @@ class _LlamaEmbedding(BaseEmbedding):
 class _Fetched(BaseRetriever):
     """Hits already fetched, served to fusion with their metadata keys sorted.
 
-    Serving the dense hits the gate just fetched saves fusion a second Chroma query (a third of a hybrid
-    query's time, docs/benchmarks.md). Sorted keys: fusion merges a chunk found by both retrievers by
-    `node.hash`, which hashes `str(metadata)`, and Chroma returns the keys in another order than the keyword
-    index holds them; unsorted, the same chunk hashed twice and hybrid was an interleave with duplicates.
+    Serving the dense hits the gate just fetched saves fusion a second Chroma query and query embedding
+    (docs/benchmarks.md: hybrid vs dense-only latency). Sorted keys: fusion merges a chunk found by both
+    retrievers by `node.hash`, which hashes `str(metadata)`, and Chroma returns the keys in another order than
+    the keyword index holds them; unsorted, the same chunk hashed twice and hybrid was an interleave with
+    duplicates.
     """
 
     def __init__(self, hits: list[NodeWithScore]):
