@@ -1,6 +1,10 @@
 """PDF bytes → cleaned text of each page, numbered from 1; every way a file can be unusable
 becomes an `IngestError` with a one-line reason. Pages without a text layer are OCR'd.
 
+Two readers: pypdf is the reader of record; pypdfium2 reads a file pypdf refuses (a parser limit, an
+encryption it cannot open) and a page where pypdf's text is unusable (empty, words glued together,
+one word per line). Each page records which reader produced it.
+
 `read_pdf` is what ingestion calls: `extract_pages` in a child process under a time limit.
 """
 
@@ -10,21 +14,34 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pypdf import PdfReader
-from pypdf.errors import EmptyFileError, FileNotDecryptedError, PdfReadError, PdfStreamError
+from pypdf.errors import EmptyFileError, FileNotDecryptedError
 
+from ingest.layout import clean_text, running_lines, strip_running_lines
 from rag.errors import IngestError
 
 MIN_TEXT_CHARS = 1  # a page with no visible character at all has no text layer (scanned or blank)
 ENCRYPTED = "PDF is encrypted (password-protected); remove the password and try again"
+GLUED_WORD_CHARS = 7.0  # mean characters per word above this: pypdf likely lost the spaces ("Atotalof38")
+FRAGMENTED_WORDS_PER_LINE = 2.0  # fewer words per line than this: pypdf likely broke every word onto a line
+BETTER_BY = 1.15  # the other reader must give this many times more words (glued) or words per line
+
+Reader = Literal["pypdf", "pdfium", "ocr"]
 
 
 @dataclass
 class Page:
     number: int  # 1-based physical page number
     text: str
-    ocr: bool = False  # the text was recognised from the page image
+    reader: Reader = "pypdf"
+    label: str = ""  # the printed page label (PDF /PageLabels) when it differs from `number`
+
+    @property
+    def ocr(self) -> bool:
+        """The text was recognised from the page image."""
+        return self.reader == "ocr"
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,16 @@ class ExtractedPdf:
     pages: list[Page]  # only pages that have text
     page_count: int
     warnings: list[str] = field(default_factory=list)
+    title: str = ""  # the PDF's title metadata
+    running: list[str] = field(default_factory=list)  # the stable text of its running headers/footers
+
+    @property
+    def readers(self) -> dict[str, int]:
+        """How many pages each reader produced."""
+        counts: dict[str, int] = {}
+        for page in self.pages:
+            counts[page.reader] = counts.get(page.reader, 0) + 1
+        return counts
 
 
 def read_pdf(data: bytes, limits: ReadLimits) -> ExtractedPdf:
@@ -65,33 +92,24 @@ def read_pdf(data: bytes, limits: ReadLimits) -> ExtractedPdf:
     return run_isolated(extract_pages, data, limits, timeout=limits.timeout)
 
 
+@dataclass
+class _RawPdf:
+    texts: list[str]
+    readers: list[Reader]
+    labels: list[str]
+    title: str = ""
+
+
 def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPdf:
     """Read a PDF's text page by page; raise IngestError when nothing usable comes out."""
     _check_signature(data)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every repair it makes
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError(ENCRYPTED)
-        if len(reader.pages) > limits.max_pages:
-            raise IngestError(f"too many pages: {len(reader.pages)} (the limit is {limits.max_pages}, FOLIO_MAX_PAGES)")
-        texts, total = [], 0
-        for page in reader.pages:
-            texts.append(page.extract_text() or "")
-            total += len(texts[-1])
-            if total > limits.max_chars:
-                raise IngestError(
-                    f"too much text: more than {limits.max_chars:,} characters by page {len(texts)} (FOLIO_MAX_CHARS)"
-                )
-    except IngestError:
-        raise
-    except FileNotDecryptedError as error:
-        raise IngestError(ENCRYPTED) from error
-    except EmptyFileError as error:
-        raise IngestError("file is empty") from error
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-        raise IngestError(f"corrupt or truncated PDF ({error})") from error
-    pages = [Page(number, clean_text(text)) for number, text in enumerate(texts, start=1)]
+    raw = _read(data, limits)
+    furniture = running_lines(raw.texts)
+    pages = [
+        Page(number, clean_text(strip_running_lines(text, furniture)), reader, label)
+        for number, (text, reader, label) in enumerate(zip(raw.texts, raw.readers, raw.labels, strict=True), start=1)
+    ]
     warnings = _ocr_missing_text(data, pages, limits) if limits.ocr else []
     with_text = [p for p in pages if _has_text(p.text)]
     if not with_text:
@@ -100,7 +118,168 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
     if len(with_text) < len(pages):
         blank = [p.number for p in pages if not _has_text(p.text)]
         warnings.append(f"no text on page(s) {_ranges(blank)} (scanned or blank?)")
-    return ExtractedPdf(pages=with_text, page_count=len(pages), warnings=warnings)
+    other = [p.number for p in pages if p.reader == "pdfium"]
+    if other:
+        warnings.append(f"page(s) {_ranges(other)} read with pdfium (pypdf's text was unusable)")
+    running = list(dict.fromkeys(text for text in furniture.values() if text))
+    return ExtractedPdf(with_text, len(pages), warnings, title=raw.title, running=running)
+
+
+def _read(data: bytes, limits: ReadLimits) -> _RawPdf:
+    """pypdf's text of every page, with pdfium's where pypdf's is unusable; pdfium alone if pypdf refuses the file."""
+    try:
+        raw = _read_pypdf(data, limits)
+    except IngestError as error:
+        if str(error) != ENCRYPTED:
+            raise
+        return _read_pdfium(data, limits, pypdf_reason=str(error))
+    except Exception as error:  # pypdf's whole PyPdfError family, DependencyError, and its internal bugs
+        return _read_pdfium(data, limits, pypdf_reason=_reason(error))
+    better = _pdfium_pages_where_better(data, raw.texts)
+    for index, text in better.items():
+        raw.texts[index], raw.readers[index] = text, "pdfium"
+    return raw
+
+
+def _read_pypdf(data: bytes, limits: ReadLimits) -> _RawPdf:
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(ENCRYPTED)
+    except FileNotDecryptedError as error:
+        raise IngestError(ENCRYPTED) from error
+    except EmptyFileError as error:
+        raise IngestError("file is empty") from error
+    count = len(reader.pages)
+    _check_page_count(count, limits)
+    texts, total = [], 0
+    for page in reader.pages:
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception:  # one broken page: pdfium gets its chance below
+            texts.append("")
+        total += len(texts[-1])
+        _check_chars(total, len(texts), limits)
+    return _RawPdf(texts, ["pypdf"] * count, _printed_labels(reader), _title(reader))
+
+
+def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str) -> _RawPdf:
+    """The whole file with pdfium, after pypdf refused it; pypdf's reason if pdfium cannot open it either."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as error:
+        if "password" in str(error).lower():
+            raise IngestError(ENCRYPTED) from error
+        raise IngestError(f"corrupt or unreadable PDF ({pypdf_reason})") from error
+    try:
+        _check_page_count(len(document), limits)
+        texts, total = [], 0
+        for index in range(len(document)):
+            texts.append(_pdfium_text(document, index))
+            total += len(texts[-1])
+            _check_chars(total, len(texts), limits)
+        title = (document.get_metadata_value("Title") or "").strip()
+        return _RawPdf(texts, ["pdfium"] * len(texts), [""] * len(texts), title)
+    finally:
+        document.close()
+
+
+def _pdfium_text(document, index: int) -> str:
+    page = document[index]
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_bounded()
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _pdfium_pages_where_better(data: bytes, texts: list[str]) -> dict[int, str]:
+    """pdfium's text for the pages where pypdf's looks broken and pdfium's is better (index → text)."""
+    suspect = [i for i, text in enumerate(texts) if _looks_broken(text)]
+    if not suspect:
+        return {}
+    import pypdfium2
+
+    better = {}
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except Exception:  # pdfium cannot open what pypdf could: keep pypdf's text
+        return {}
+    try:
+        for index in suspect:
+            try:
+                other = _pdfium_text(document, index)
+            except Exception:
+                continue
+            if _better(other, texts[index]):
+                better[index] = other
+    finally:
+        document.close()
+    return better
+
+
+def _looks_broken(text: str) -> bool:
+    words = text.split()
+    if not words:
+        return True
+    lines = [line for line in text.splitlines() if line.strip()]
+    glued = sum(map(len, words)) / len(words) > GLUED_WORD_CHARS
+    fragmented = len(words) >= 20 and len(words) / len(lines) < FRAGMENTED_WORDS_PER_LINE
+    return glued or fragmented
+
+
+def _better(candidate: str, current: str) -> bool:
+    """Whether pdfium's `candidate` is clearly more usable than pypdf's `current` for the same page."""
+    words, current_words = candidate.split(), current.split()
+    if not current_words:
+        return _has_text(candidate)
+    if not words:
+        return False
+    lines = max(1, len([line for line in candidate.splitlines() if line.strip()]))
+    current_lines = max(1, len([line for line in current.splitlines() if line.strip()]))
+    more_words = len(words) >= BETTER_BY * len(current_words)
+    longer_lines = len(words) / lines >= BETTER_BY * len(current_words) / current_lines
+    return more_words or longer_lines
+
+
+def _check_page_count(count: int, limits: ReadLimits) -> None:
+    if count > limits.max_pages:
+        raise IngestError(f"too many pages: {count} (the limit is {limits.max_pages}, FOLIO_MAX_PAGES)")
+
+
+def _check_chars(total: int, pages_read: int, limits: ReadLimits) -> None:
+    if total > limits.max_chars:
+        raise IngestError(f"too much text: more than {limits.max_chars:,} characters by page {pages_read} (FOLIO_MAX_CHARS)")
+
+
+def _printed_labels(reader: PdfReader) -> list[str]:
+    """Each page's printed label where the PDF defines /PageLabels and it differs from the physical number."""
+    count = len(reader.pages)
+    try:
+        if "/PageLabels" not in reader.trailer["/Root"]:
+            return [""] * count
+        labels = list(reader.page_labels)
+    except Exception:  # a broken label tree costs the labels, not the file
+        return [""] * count
+    return [label if label != str(n) else "" for n, label in enumerate(labels[:count], start=1)] + [""] * (
+        count - len(labels)
+    )
+
+
+def _title(reader: PdfReader) -> str:
+    try:
+        return str((reader.metadata or {}).get("/Title") or "").strip()
+    except Exception:
+        return ""
+
+
+def _reason(error: Exception) -> str:
+    """One line: the exception's type and the first line of its message, cut to 160 characters."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {message}"[:160] if message else type(error).__name__
 
 
 def _check_signature(data: bytes) -> None:
@@ -127,7 +306,7 @@ def _ocr_missing_text(data: bytes, pages: list[Page], limits: ReadLimits) -> lis
     except Exception as error:  # pdfium could not render the file: keep the text pages
         return [f"OCR failed ({type(error).__name__}: {error})"]
     for page in todo:
-        page.text, page.ocr = clean_text(result.texts.get(page.number, "")), True
+        page.text, page.reader = clean_text(result.texts.get(page.number, "")), "ocr"
     read = [p.number for p in todo if _has_text(p.text)]
     warnings = [f"page(s) {_ranges(read)} read by OCR"] if read else []
     if result.timed_out:
@@ -135,27 +314,6 @@ def _ocr_missing_text(data: bytes, pages: list[Page], limits: ReadLimits) -> lis
     if skipped:
         warnings.append(f"OCR skipped page(s) {_ranges([p.number for p in skipped])} (FOLIO_OCR_MAX_PAGES)")
     return warnings
-
-
-_HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-z])")  # "experi-\nment" → "experiment"
-_COMPOUND_BREAK = re.compile(r"(\w-)\n(?=[A-Z0-9])")  # "Jean-\nPaul" → "Jean-Paul"
-_SENTENCE_END_LINE = re.compile(r"([.!?:;])\n")
-
-
-def clean_text(text: str) -> str:
-    """Join words hyphenated across line breaks, join wrapped lines, normalise whitespace.
-
-    A line break after sentence-ending punctuation is kept (it is usually a paragraph end, and
-    the chunker prefers to split there); other line breaks are wrapping and become spaces.
-    """
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    text = _HYPHEN_BREAK.sub(r"\1", text)
-    text = _COMPOUND_BREAK.sub(r"\1", text)
-    text = _SENTENCE_END_LINE.sub("\\1\u2029", text)  # protect paragraph ends
-    text = re.sub(r"\n+", " ", text).replace("\u2029", "\n")
-    return text.strip()
 
 
 def _ranges(numbers: list[int]) -> str:

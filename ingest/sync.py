@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
-from ingest.pdf import ReadLimits, read_pdf
-from rag.embed import Embedder
+from ingest.layout import document_context
+from ingest.pdf import Page, ReadLimits, read_pdf
+from rag.embed import Embedder, count_tokens
 from rag.errors import FolioError
-from rag.store import DocumentRecord, Store
+from rag.store import CONTEXT_KEY, DocumentRecord, Store
 
+MIN_TEXT_TOKENS = 64  # a chunk's own text never gets fewer tokens than this, however long the context line
 Status = Literal["ingested", "unchanged", "failed", "pruned"]
 
 
@@ -128,9 +130,10 @@ def ingest_bytes(
         if twin and twin.source != source:
             return FileResult(source, "failed", reason=f"same content as '{twin.source}', which is already stored")
         extracted = read_pdf(data, limits)
-        chunks = chunk_pages(extracted.pages, chunk_tokens, chunk_overlap)
-        ocr_pages = {p.number for p in extracted.pages if p.ocr}
-        vectors = embedder.embed([c.text for c in chunks])
+        context = document_context(source, extracted.title, extracted.running, extracted.pages[0].text)
+        text_tokens = max(MIN_TEXT_TOKENS, chunk_tokens - count_tokens(context) - 1)
+        chunks = chunk_pages(extracted.pages, text_tokens, chunk_overlap)
+        vectors = embedder.embed([embedded_text(context, c.text) for c in chunks])
         record = DocumentRecord(
             source=source,
             doc_id=doc_id,
@@ -145,11 +148,13 @@ def ingest_bytes(
             record,
             ids=[f"{record.version}-{c.index}" for c in chunks],
             texts=[c.text for c in chunks],
-            metadatas=[chunk_metadata(record, c, ocr_pages) for c in chunks],
+            metadatas=[chunk_metadata(record, c, extracted.pages, context) for c in chunks],
             vectors=vectors,
         )
     except FolioError as error:
         return FileResult(source, "failed", reason=str(error))
+    except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the others
+        return FileResult(source, "failed", reason=f"unexpected error: {type(error).__name__}: {error}"[:200])
     return FileResult(source, "ingested", record.pages, record.chunks, reason=record.warnings)
 
 
@@ -165,7 +170,15 @@ def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:
     return pruned
 
 
-def chunk_metadata(record: DocumentRecord, chunk: Chunk, ocr_pages: set[int]) -> dict:
+def embedded_text(context: str, text: str) -> str:
+    """What the encoder reads for a chunk: the document's context line, then the chunk's own text."""
+    return f"{context}\n{text}" if context else text
+
+
+def chunk_metadata(record: DocumentRecord, chunk: Chunk, pages: list[Page], context: str) -> dict:
+    """Chroma metadata of a chunk; `context` is keyword-indexed with the text (see rag.retrieve)."""
+    spanned = [p for p in pages if chunk.page_start <= p.number <= chunk.page_end]
+    labels = {p.number: p.label for p in spanned if p.label}
     return {
         "version": record.version,
         "doc_id": record.doc_id,
@@ -176,5 +189,8 @@ def chunk_metadata(record: DocumentRecord, chunk: Chunk, ocr_pages: set[int]) ->
         "chunk_index": chunk.index,
         "n_tokens": chunk.n_tokens,
         "ingested_at": record.ingested_at,
-        "ocr": any(page in ocr_pages for _, page in chunk.page_breaks),  # the UI marks OCR'd citations
+        "ocr": any(p.ocr for p in spanned),  # the UI marks OCR'd citations
+        "reader": "+".join(sorted({p.reader for p in spanned})),
+        "page_labels": json.dumps(labels) if labels else "",
+        CONTEXT_KEY: context,
     }

@@ -26,7 +26,7 @@ from pydantic import PrivateAttr
 
 from rag.config import DENSE_WEIGHT
 from rag.embed import Embedder
-from rag.store import Store, StoredChunk
+from rag.store import CONTEXT_KEY, Store, StoredChunk
 
 Mode = Literal["dense", "keyword", "hybrid"]
 # Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
@@ -176,7 +176,7 @@ class Retriever:
                         text=c.text,
                         id_=c.id,
                         metadata=_sorted(c.metadata),
-                        excluded_embed_metadata_keys=list(c.metadata),
+                        excluded_embed_metadata_keys=[key for key in c.metadata if key != CONTEXT_KEY],
                     )
                     for c in self.store.all_chunks()
                     if c.metadata.get("version") in live

@@ -24,6 +24,7 @@ from rag.config import Settings
 from rag.errors import StoreError
 
 REGISTRY_SUFFIX = "-docs"
+CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,150 @@
+"""Raw page text → clean text that keeps the page's layout where the layout carries meaning.
+
+- Wrapped prose is joined into one line; table rows, form fields ("Label: value"), headings and list
+  items keep their own line (a statement row never runs into the next one).
+- Lines that repeat on most pages of a file (running headers and footers, "Page N of M") are page
+  furniture: removed from the chunk text, and kept as context for the document (`document_context`).
+
+Why line shape, not punctuation: real filings and protocols are full of lines that end without
+punctuation and are not wrapped prose (table rows, fields, headings). A line that stops well short of
+the page's usual line width ended on purpose; a line that reaches it wrapped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+WRAP_WIDTH_SHARE = 0.6  # a line at least this share of the page's usual (90th-percentile) width wrapped
+RUNNING_LINE_SHARE = 0.5  # a line on at least this share of pages (and at least 3) is a running header/footer
+EDGE_LINES = 4  # running headers/footers are looked for among the first and last lines of each page
+CONTEXT_WORDS = 24  # words of a document's context header (embedded and keyword-indexed, never quoted)
+
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
+_NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
+_SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
+_FIELD_LABEL = re.compile(r"^[A-Z][\w&/(),' -]{0,40}:(\s|$)")
+_LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
+_DIGITS = re.compile(r"\d+")
+
+
+def clean_text(text: str) -> str:
+    """One page's raw text → lines of prose joined, layout lines kept, whitespace normalised."""
+    lines = _lines(text)
+    if not lines:
+        return ""
+    width = _usual_width(lines)
+    out = [lines[0]]
+    for line in lines[1:]:
+        previous = out[-1]
+        if previous.endswith("-") and line[:1].islower() and previous[-2:-1].isalpha():
+            out[-1] = previous[:-1] + line  # "experi-\nment" → "experiment"
+        elif previous.endswith("-") and previous[-2:-1].isalnum() and line[:1].isalnum():
+            out[-1] = previous + line  # "Jean-\nPaul" → "Jean-Paul"
+        elif _joins(previous, line, width):
+            out[-1] = f"{previous} {line}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    # lone surrogates (from broken ToUnicode maps) become U+FFFD: the tokenizer refuses them
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    return [s for s in (_SPACES.sub(" ", line).strip() for line in text.split("\n")) if s]
+
+
+def _usual_width(lines: Sequence[str]) -> int:
+    widths = sorted(len(line) for line in lines)
+    return widths[min(len(widths) - 1, int(0.9 * len(widths)))]
+
+
+def _wrapped(line: str, width: int) -> bool:
+    return len(line) >= WRAP_WIDTH_SHARE * width
+
+
+def is_table_row(line: str) -> bool:
+    """Two or more numeric cells and a numeric last cell: "Total net sales 82,959 81,434"."""
+    tokens = line.split()
+    numbers = sum(bool(_NUMBER.match(t)) for t in tokens)
+    return numbers >= 2 and bool(tokens) and bool(_NUMBER.match(tokens[-1]))
+
+
+def _joins(line: str, following: str, width: int) -> bool:
+    """Whether `following` continues `line` (wrapped prose) rather than starting a new layout line."""
+    if _SENTENCE_END.search(line) or is_table_row(line) or is_table_row(following):
+        return False
+    if _FIELD_LABEL.match(following) or _LIST_ITEM.match(following):
+        return False
+    return _wrapped(line, width) or following[:1].islower()
+
+
+# running headers and footers ------------------------------------------------------------------
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers blanked: "Page 3 of 28" and "Page 4 of 28" have the same shape."""
+    return _DIGITS.sub("#", line.lower()).strip()
+
+
+def running_lines(pages: Sequence[str]) -> dict[str, str]:
+    """Lines at the top or bottom of most pages of a file (raw page texts), by shape, with their stable text.
+
+    The stable text keeps the words every copy shares ("Apple Inc. | Q3 2023 Form 10-Q |" without the page
+    number): it names the document better than anything else on a page.
+    """
+    if len(pages) < 3:
+        return {}
+    seen: dict[str, list[str]] = {}
+    for text in pages:
+        lines = _lines(text)
+        edges = {_shape(line): line for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:] if not _is_prose(line)}
+        for shape, line in edges.items():
+            seen.setdefault(shape, []).append(line)
+    needed = max(3, RUNNING_LINE_SHARE * len(pages))
+    return {shape: _stable(copies) for shape, copies in seen.items() if len(copies) >= needed}
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence (six words or more, ending in a full stop) is content even when every page repeats it."""
+    return len(line.split()) >= 6 and line.rstrip().endswith((".", "!", "?"))
+
+
+def _stable(copies: list[str]) -> str:
+    first, second = copies[0].split(), copies[1].split()
+    if len(first) != len(second):
+        return ""
+    kept = [a for a, b in zip(first, second, strict=True) if a == b and a.lower() not in ("page", "of")]
+    return " ".join(kept) if any(sum(c.isalpha() for c in word) >= 2 for word in kept) else ""
+
+
+def strip_running_lines(text: str, shapes: Collection[str]) -> str:
+    """`text` (raw, one page) without its running header/footer lines."""
+    if not shapes:
+        return text
+    lines = _lines(text)
+    edges = set(range(min(EDGE_LINES, len(lines)))) | set(range(max(0, len(lines) - EDGE_LINES), len(lines)))
+    kept = [line for i, line in enumerate(lines) if i not in edges or _shape(line) not in shapes]
+    return "\n".join(kept) if kept else text  # a page of nothing but that line is its content
+
+
+# document context -----------------------------------------------------------------------------
+
+
+def document_context(file_name: str, title: str, running: Sequence[str], first_page: str) -> str:
+    """A short line naming the document, prepended to what is embedded and keyword-indexed (never quoted).
+
+    Built from what the file says about itself: its title metadata (when it is a real title), its
+    running header/footer (often the company, study or report number) and the opening words of its
+    first page (the cover: title, parties, dates); the file name when none of these has words.
+    """
+    words = " ".join([_useful_title(title), *running, first_page]).split()[:CONTEXT_WORDS]
+    return " ".join(words) or re.sub(r"[_\W]+", " ", file_name.rsplit(".", 1)[0]).strip()
+
+
+def _useful_title(title: str) -> str:
+    """Title metadata unless it is a tool's placeholder ("Microsoft Word - x.docx", "untitled")."""
+    title = re.sub(r"^Microsoft (Word|PowerPoint|Excel) - ", "", (title or "").strip())
+    if len(title.split()) < 2 or re.search(r"\.(docx?|pdf|indd|tex|rtf)$|^untitled", title, re.IGNORECASE):
+        return ""
+    return title
