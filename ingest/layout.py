@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 WRAP_WIDTH_SHARE = 0.6  # a line at least this share of the page's usual (90th-percentile) width wrapped
 RUNNING_LINE_SHARE = 0.5  # a line on at least this share of pages (and at least 3) is a running header/footer
 EDGE_LINES = 4  # running headers/footers are looked for among the first and last lines of each page
-CONTEXT_WORDS = 24  # words of a document's context header (embedded and keyword-indexed, never quoted)
+CONTEXT_WORDS = 40  # words of a document's context header (embedded and keyword-indexed, never quoted)
 
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
@@ -26,6 +26,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
 _FIELD_LABEL = re.compile(r"^[A-Z][\w&/(),' -]{0,40}:(\s|$)")
 _LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
 _DIGITS = re.compile(r"\d+")
+_PAGE_NUMBERING = re.compile(r"\bpage\s*#(\s*(of|/)\s*#)?|^[\s#|\-–—]+$|\s+")
 
 
 def clean_text(text: str) -> str:
@@ -83,8 +84,8 @@ def _joins(line: str, following: str, width: int) -> bool:
 
 
 def _shape(line: str) -> str:
-    """A line with its numbers blanked: "Page 3 of 28" and "Page 4 of 28" have the same shape."""
-    return _DIGITS.sub("#", line.lower()).strip()
+    """A line with its numbers blanked and page numbering dropped: "Page 3 of 28 ABC-1" → "abc-#"."""
+    return _PAGE_NUMBERING.sub(" ", _DIGITS.sub("#", line.lower())).strip(" |-–—")
 
 
 def running_lines(pages: Sequence[str]) -> dict[str, str]:
@@ -99,6 +100,7 @@ def running_lines(pages: Sequence[str]) -> dict[str, str]:
     for text in pages:
         lines = _lines(text)
         edges = {_shape(line): line for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:] if not _is_prose(line)}
+        edges.pop("", None)  # page numbers alone: always furniture (see strip_running_lines)
         for shape, line in edges.items():
             seen.setdefault(shape, []).append(line)
     needed = max(3, RUNNING_LINE_SHARE * len(pages))
@@ -114,17 +116,15 @@ def _stable(copies: list[str]) -> str:
     first, second = copies[0].split(), copies[1].split()
     if len(first) != len(second):
         return ""
-    kept = [a for a, b in zip(first, second, strict=True) if a == b and a.lower() not in ("page", "of")]
+    kept = [a for a, b in zip(first, second, strict=True) if a == b and a.lower() not in ("page", "of") and not a.isdigit()]
     return " ".join(kept) if any(sum(c.isalpha() for c in word) >= 2 for word in kept) else ""
 
 
 def strip_running_lines(text: str, shapes: Collection[str]) -> str:
     """`text` (raw, one page) without its running header/footer lines."""
-    if not shapes:
-        return text
     lines = _lines(text)
     edges = set(range(min(EDGE_LINES, len(lines)))) | set(range(max(0, len(lines) - EDGE_LINES), len(lines)))
-    kept = [line for i, line in enumerate(lines) if i not in edges or _shape(line) not in shapes]
+    kept = [line for i, line in enumerate(lines) if i not in edges or _shape(line) not in {"", *shapes}]
     return "\n".join(kept) if kept else text  # a page of nothing but that line is its content
 
 
