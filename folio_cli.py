@@ -77,6 +77,7 @@ def ingest(
                 prune=prune,
                 progress=progress,
                 limits=ReadLimits.from_settings(settings),
+                context_words=settings.folio_context_words,
             )
     except FolioError as error:
         _fail(error)

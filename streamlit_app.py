@@ -62,6 +62,7 @@ def reindex(parts: Components, doc) -> None:
             path=Path(doc.path),
             force=True,
             limits=ReadLimits.from_settings(settings),
+            context_words=settings.folio_context_words,
         )
     if result.status == "failed":
         st.error(f"{doc.source}: {result.reason}")

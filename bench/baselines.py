@@ -34,6 +34,8 @@ class PageChunkIndex:
     def __init__(self, name: str, chunks: list[tuple[str, int, str]], embedder: Embedder, k: int):
         self.name, self.k, self._embedder = name, k, embedder
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+        if name in {c.name for c in client.list_collections()}:  # one in-memory client per process: a rerun replaces
+            client.delete_collection(name)
         self._collection = client.create_collection(
             name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )

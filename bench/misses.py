@@ -37,4 +37,4 @@ def miss_causes(
 
 
 def _on_gold_page(chunk: StoredChunk, q: Question) -> bool:
-    return chunk.source == q.file and chunk.pages[0] <= q.page <= chunk.pages[1]
+    return chunk.source == q.file and any(chunk.pages[0] <= page <= chunk.pages[1] for page in q.pages)

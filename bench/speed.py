@@ -24,11 +24,11 @@ from typing import TypeVar
 import numpy as np
 
 from ingest import ingest_paths
-from ingest.sync import chunk_metadata
+from ingest.sync import embedded_text
 from rag import Settings, open_components
 from rag.evaluate import latency_percentiles, load_questions
 from rag.retrieve import Retriever
-from rag.store import DocumentRecord, StoredChunk, open_store
+from rag.store import CONTEXT_KEY, DocumentRecord, StoredChunk, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -49,7 +49,7 @@ def ingest_speed(dataset: Path, settings: Settings) -> tuple[list[str], list[Sto
     store = open_store(settings, parts.embedder)
     _, first = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
     chunks = store.all_chunks()
-    vectors, encoder = _timed(lambda: parts.embedder.embed([c.text for c in chunks]))
+    vectors, encoder = _timed(lambda: parts.embedder.embed([embedded_text(c.metadata[CONTEXT_KEY], c.text) for c in chunks]))
     _, again = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
     documents = store.documents()
     pages = sum(d.pages for d in documents)
@@ -84,7 +84,10 @@ def fill_synthetic(store, chunks: list[StoredChunk], vectors: np.ndarray, total:
         noisy = vectors[picks] + rng.normal(0, 0.02, (per_doc, vectors.shape[1])).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
         record = DocumentRecord(f"synthetic-{d:03}.pdf", f"{seed}-{d}", "", per_doc, per_doc, "2026-01-01", "synthetic")
-        metadatas = [chunk_metadata(record, chunks[p], set()) | {"chunk_index": i} for i, p in enumerate(picks)]
+        metadatas = [
+            chunks[p].metadata | {"version": record.version, "doc_id": record.doc_id, "source": record.source, "chunk_index": i}
+            for i, p in enumerate(picks)
+        ]
         store.write_document(
             record,
             ids=[f"{record.version}-{i}" for i in range(per_doc)],

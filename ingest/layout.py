@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 WRAP_WIDTH_SHARE = 0.6  # a line at least this share of the page's usual (90th-percentile) width wrapped
 RUNNING_LINE_SHARE = 0.5  # a line on at least this share of pages (and at least 3) is a running header/footer
 EDGE_LINES = 4  # running headers/footers are looked for among the first and last lines of each page
-CONTEXT_WORDS = 40  # words of a document's context header (embedded and keyword-indexed, never quoted)
+CONTEXT_WORDS = 40  # default words of a document's context line (embedded and keyword-indexed, never quoted)
 
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
@@ -29,8 +29,11 @@ _DIGITS = re.compile(r"\d+")
 _PAGE_NUMBERING = re.compile(r"\bpage\s*#(\s*(of|/)\s*#)?|^[\s#|\-–—]+$|\s+")
 
 
-def clean_text(text: str) -> str:
-    """One page's raw text → lines of prose joined, layout lines kept, whitespace normalised."""
+def clean_text(text: str, layout: bool = True) -> str:
+    """One page's raw text → lines of prose joined, layout lines kept, whitespace normalised.
+
+    `layout=False` joins every line that does not end a sentence (Folio's cleaning before layout was kept).
+    """
     lines = _lines(text)
     if not lines:
         return ""
@@ -42,7 +45,7 @@ def clean_text(text: str) -> str:
             out[-1] = previous[:-1] + line  # "experi-\nment" → "experiment"
         elif previous.endswith("-") and previous[-2:-1].isalnum() and line[:1].isalnum():
             out[-1] = previous + line  # "Jean-\nPaul" → "Jean-Paul"
-        elif _joins(previous, line, width):
+        elif _joins(previous, line, width) if layout else not _SENTENCE_END.search(previous):
             out[-1] = f"{previous} {line}"
         else:
             out.append(line)
@@ -131,15 +134,15 @@ def strip_running_lines(text: str, shapes: Collection[str]) -> str:
 # document context -----------------------------------------------------------------------------
 
 
-def document_context(file_name: str, title: str, running: Sequence[str], first_page: str) -> str:
+def context_line(file_name: str, title: str, running: Sequence[str], first_page: str, words: int) -> str:
     """A short line naming the document, prepended to what is embedded and keyword-indexed (never quoted).
 
     Built from what the file says about itself: its title metadata (when it is a real title), its
     running header/footer (often the company, study or report number) and the opening words of its
     first page (the cover: title, parties, dates); the file name when none of these has words.
     """
-    words = " ".join([_useful_title(title), *running, first_page]).split()[:CONTEXT_WORDS]
-    return " ".join(words) or re.sub(r"[_\W]+", " ", file_name.rsplit(".", 1)[0]).strip()
+    kept = " ".join([_useful_title(title), *running, first_page]).split()[:words]
+    return " ".join(kept) or re.sub(r"[_\W]+", " ", file_name.rsplit(".", 1)[0]).strip()
 
 
 def _useful_title(title: str) -> str:

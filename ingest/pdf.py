@@ -54,6 +54,8 @@ class ReadLimits:
     ocr: bool = True
     ocr_max_pages: int = 300
     ocr_page_timeout: float = 60.0
+    reader: Literal["auto", "pypdf", "pdfium"] = "auto"  # auto: pypdf, and pdfium where pypdf fails
+    layout: bool = True  # False: join every line that does not end a sentence (the old cleaning; for benchmarks)
 
     @classmethod
     def from_settings(cls, settings) -> ReadLimits:
@@ -64,6 +66,7 @@ class ReadLimits:
             ocr=settings.folio_ocr,
             ocr_max_pages=settings.folio_ocr_max_pages,
             ocr_page_timeout=settings.folio_ocr_page_timeout,
+            reader=settings.folio_reader,
         )
 
 
@@ -105,9 +108,9 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
     _check_signature(data)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every repair it makes
     raw = _read(data, limits)
-    furniture = running_lines(raw.texts)
+    furniture = running_lines(raw.texts) if limits.layout else {}
     pages = [
-        Page(number, clean_text(strip_running_lines(text, furniture)), reader, label)
+        Page(number, clean_text(strip_running_lines(text, furniture) if furniture else text, limits.layout), reader, label)
         for number, (text, reader, label) in enumerate(zip(raw.texts, raw.readers, raw.labels, strict=True), start=1)
     ]
     warnings = _ocr_missing_text(data, pages, limits) if limits.ocr else []
@@ -127,6 +130,10 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
 
 def _read(data: bytes, limits: ReadLimits) -> _RawPdf:
     """pypdf's text of every page, with pdfium's where pypdf's is unusable; pdfium alone if pypdf refuses the file."""
+    if limits.reader == "pdfium":
+        return _read_pdfium(data, limits, pypdf_reason="not tried (FOLIO_READER=pdfium)")
+    if limits.reader == "pypdf":
+        return _read_pypdf_only(data, limits)
     try:
         raw = _read_pypdf(data, limits)
     except IngestError as error:
@@ -139,6 +146,15 @@ def _read(data: bytes, limits: ReadLimits) -> _RawPdf:
     for index, text in better.items():
         raw.texts[index], raw.readers[index] = text, "pdfium"
     return raw
+
+
+def _read_pypdf_only(data: bytes, limits: ReadLimits) -> _RawPdf:
+    try:
+        return _read_pypdf(data, limits)
+    except IngestError:
+        raise
+    except Exception as error:  # the whole PyPdfError family and pypdf's internal bugs: one line
+        raise IngestError(f"corrupt or unreadable PDF ({_reason(error)})") from error
 
 
 def _read_pypdf(data: bytes, limits: ReadLimits) -> _RawPdf:

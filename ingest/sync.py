@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
-from ingest.layout import document_context
-from ingest.pdf import Page, ReadLimits, read_pdf
+from ingest.layout import context_line
+from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
+from rag.config import CONTEXT_WORDS
 from rag.embed import Embedder, count_tokens
 from rag.errors import FolioError
 from rag.store import CONTEXT_KEY, DocumentRecord, Store
@@ -81,6 +82,7 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
     limits: ReadLimits = ReadLimits(),
+    context_words: int = CONTEXT_WORDS,
 ) -> IngestReport:
     """Bring the store in line with the PDFs under `paths` and report what happened to each file."""
     paths = [Path(p) for p in paths]
@@ -97,7 +99,15 @@ def ingest_paths(
             result = FileResult(pdf.source, "failed", reason=f"cannot read file ({error.strerror or error})")
         else:
             result = ingest_bytes(
-                pdf.source, data, store, embedder, chunk_tokens, chunk_overlap, path=pdf.path, limits=limits
+                pdf.source,
+                data,
+                store,
+                embedder,
+                chunk_tokens,
+                chunk_overlap,
+                path=pdf.path,
+                limits=limits,
+                context_words=context_words,
             )
         report.results.append(result)
         if progress:
@@ -115,6 +125,7 @@ def ingest_bytes(
     path: Path | None = None,
     force: bool = False,
     limits: ReadLimits = ReadLimits(),
+    context_words: int = CONTEXT_WORDS,
 ) -> FileResult:
     """Ingest one PDF given as bytes under the name `source`; never raises for bad input.
 
@@ -122,7 +133,7 @@ def ingest_bytes(
     """
     doc_id = hashlib.sha256(data).hexdigest()
     try:
-        chunking = f"v{CHUNKER_VERSION}:{chunk_tokens}/{chunk_overlap}"
+        chunking = f"v{CHUNKER_VERSION}:{chunk_tokens}/{chunk_overlap}/c{context_words}"
         existing = store.document(source)
         if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking) and not force:
             return FileResult(source, "unchanged", existing.pages, existing.chunks)
@@ -130,7 +141,7 @@ def ingest_bytes(
         if twin and twin.source != source:
             return FileResult(source, "failed", reason=f"same content as '{twin.source}', which is already stored")
         extracted = read_pdf(data, limits)
-        context = document_context(source, extracted.title, extracted.running, extracted.pages[0].text)
+        context = document_context(source, extracted, context_words)
         text_tokens = max(MIN_TEXT_TOKENS, chunk_tokens - count_tokens(context) - 1)
         chunks = chunk_pages(extracted.pages, text_tokens, chunk_overlap)
         vectors = embedder.embed([embedded_text(context, c.text) for c in chunks])
@@ -168,6 +179,13 @@ def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:
             store.delete_document(doc.source)
             pruned.append(FileResult(doc.source, "pruned", doc.pages, doc.chunks, reason="file no longer exists"))
     return pruned
+
+
+def document_context(source: str, extracted: ExtractedPdf, words: int) -> str:
+    """The document's context line (see ingest.layout.context_line); "" when `words` is 0."""
+    if not words:
+        return ""
+    return context_line(source, extracted.title, extracted.running, extracted.pages[0].text, words)
 
 
 def embedded_text(context: str, text: str) -> str:

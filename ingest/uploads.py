@@ -42,6 +42,7 @@ def ingest_upload(client_name: str, data: bytes, store: Store, embedder: Embedde
         settings.folio_chunk_overlap,
         path=target.resolve(),
         limits=ReadLimits.from_settings(settings),
+        context_words=settings.folio_context_words,
     )
     if result.status != "failed":
         _write_atomically(target, data)

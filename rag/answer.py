@@ -157,7 +157,7 @@ class ChatSession:
             answer.mode = "not_found"
             yield Token(NOT_FOUND)
             return
-        lines = [f"> {q.text} [{q.source.n}] — *{q.source.source}, p. {q.page}*" for q in quotes]
+        lines = [f"> {q.text} [{q.source.n}] — *{q.source.source}, {q.source.page_label(q.page)}*" for q in quotes]
         yield Token("Quoted from your documents (offline mode, no language model):\n\n" + "\n>\n".join(lines))
 
 

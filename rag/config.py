@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DENSE_WEIGHT = 0.4  # share of the dense score in hybrid fusion, from the sweep in docs/benchmarks.md
+CONTEXT_WORDS = 40  # words of each document's context line, embedded and keyword-indexed with every chunk
 
 
 class Settings(BaseSettings):
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     folio_ocr: bool = True
     folio_ocr_max_pages: int = Field(default=300, ge=0)
     folio_ocr_page_timeout: float = Field(default=60.0, gt=0)
+    folio_reader: Literal["auto", "pypdf", "pdfium"] = "auto"
+    folio_context_words: int = Field(default=CONTEXT_WORDS, ge=0, le=100)
 
     # query and answers
     folio_top_k: int = Field(default=5, ge=1, le=50)

@@ -1,5 +1,9 @@
-"""Retrieval and answer quality on a question set laid out like shared/eval/squad-public:
-`pdfs/` plus `questions.jsonl` (question, answers, file, page)."""
+"""Retrieval and answer quality on a question set laid out like shared/eval: `pdfs/` plus `questions.jsonl`.
+
+Two kinds of rows. Page-level (`file`, `page`, optional `also_pages`, `answers`): a hit is a chunk from the
+file, on one of those pages, containing a gold answer. Document-level (`files`: acceptable files, no page):
+a hit is a chunk from one of the files.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +22,47 @@ from rag.store import StoredChunk
 class Question:
     question: str
     answers: list[str]
-    file: str
-    page: int
+    file: str  # the gold file (page-level rows) or the first acceptable file (document-level rows)
+    page: int | None  # None: a document-level row
+    also_pages: tuple[int, ...] = ()  # other pages of `file` where an answer also occurs
+    files: tuple[str, ...] = ()  # document-level rows: every acceptable file
+
+    @property
+    def pages(self) -> set[int]:
+        return {self.page, *self.also_pages} if self.page is not None else set()
+
+    @property
+    def document_level(self) -> bool:
+        return self.page is None
 
 
-def load_questions(dataset: Path, limit: int | None = None) -> list[Question]:
-    """Questions of a dataset; with `limit`, an evenly spread sample of that many."""
+def load_questions(dataset: Path, limit: int | None = None, files: Iterable[str] | None = None) -> list[Question]:
+    """Questions of a dataset (only those about `files`, when given); with `limit`, an evenly spread sample."""
     rows = [json.loads(line) for line in (dataset / "questions.jsonl").read_text().splitlines() if line.strip()]
-    if limit and limit < len(rows):
-        step = len(rows) / limit
-        rows = [rows[int(i * step)] for i in range(limit)]
-    return [Question(r["question"], r["answers"], r["file"], r["page"]) for r in rows]
+    questions = [_question(row) for row in rows]
+    if files is not None:
+        wanted = set(files)
+        questions = [q for q in questions if wanted & {q.file, *q.files}]
+    if limit and limit < len(questions):
+        step = len(questions) / limit
+        questions = [questions[int(i * step)] for i in range(limit)]
+    return questions
+
+
+def _question(row: dict) -> Question:
+    if "page" not in row:
+        files = tuple(row["files"])
+        return Question(row["question"], row.get("answers", []), files[0], None, files=files)
+    return Question(row["question"], row["answers"], row["file"], row["page"], tuple(row.get("also_pages", ())))
+
+
+def split_files(dataset: Path) -> tuple[list[str], list[str]]:
+    """The dataset's PDFs in two halves, alternating in name order: (tune, check).
+
+    Defaults are tuned on the first half; the second is reported beside it to show whether a choice generalises.
+    """
+    names = sorted(p.name for p in (dataset / "pdfs").glob("*.pdf"))
+    return names[0::2], names[1::2]
 
 
 def normalise(text: str) -> str:
@@ -42,9 +76,12 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
 
 
 def is_hit(chunk: StoredChunk, q: Question) -> bool:
-    """A chunk from the gold file, whose pages include the gold page, containing an answer."""
+    """Page-level: a chunk from the gold file, on a gold page, containing an answer. Document-level: from a gold file."""
+    if q.document_level:
+        return chunk.source in q.files
     first, last = chunk.pages
-    return chunk.source == q.file and first <= q.page <= last and contains_answer(chunk.text, q.answers)
+    on_page = any(first <= page <= last for page in q.pages)
+    return chunk.source == q.file and on_page and contains_answer(chunk.text, q.answers)
 
 
 def first_hit_rank(chunks: Sequence[StoredChunk], q: Question) -> int | None:
@@ -71,14 +108,23 @@ def latency_percentiles(seconds: Sequence[float]) -> dict[str, float]:
 
 
 def evaluate_retrieval(retrieve: Callable[[str], list[StoredChunk]], questions: Sequence[Question]) -> dict[str, float]:
-    """Run every question through `retrieve` and score the rankings and the latency."""
-    ranks, seconds = [], []
+    """Run every question through `retrieve` and score the rankings and the latency.
+
+    hit@1/hit@5/mrr@10 are over page-level rows; doc_hit@1/doc_hit@5/doc_mrr@10 over every row, counting a chunk
+    from a gold file as a hit (the rule of document-level sets).
+    """
+    ranks, doc_ranks, seconds = [], [], []
     for q in questions:
         start = time.perf_counter()
-        chunks = retrieve(q.question)
+        chunks = retrieve(q.question)[:10]
         seconds.append(time.perf_counter() - start)
-        ranks.append(first_hit_rank(chunks[:10], q))
-    return {**retrieval_metrics(ranks), **latency_percentiles(seconds), "questions": len(questions)}
+        if not q.document_level:
+            ranks.append(first_hit_rank(chunks, q))
+        files = q.files or (q.file,)
+        doc_ranks.append(next((rank for rank, c in enumerate(chunks, start=1) if c.source in files), None))
+    result = retrieval_metrics(ranks) if ranks else {}
+    result |= {f"doc_{name}": value for name, value in retrieval_metrics(doc_ranks).items()}
+    return {**result, **latency_percentiles(seconds), "questions": len(questions)}
 
 
 OFF_TOPIC = [
@@ -106,16 +152,48 @@ OFF_TOPIC = [
 
 
 def evaluate_answers(session_factory, questions: Sequence[Question]) -> dict[str, float]:
-    """Answer-level metrics: gold answer in the answer, page-exact citations, off-topic refusals."""
-    contains = page_exact = 0
-    for q in questions:
+    """Answer-level metrics on page-level rows, and off-topic refusals.
+
+    answer_contains_gold: the answer text holds a gold answer. page_exact_citation: a cited source covers the gold
+    page. strict_citation: a sentence of the answer that holds a gold answer cites a source in which that answer sits
+    on a gold page of the gold file.
+    """
+    paged = [q for q in questions if not q.document_level]
+    contains = page_exact = strict = 0
+    for q in paged:
         answer = session_factory().answer(q.question)
         contains += contains_answer(answer.text, q.answers)
-        page_exact += any(s.source == q.file and s.page_start <= q.page <= s.page_end for s in answer.cited_sources)
+        page_exact += any(s.source == q.file and _covers(s, q.pages) for s in answer.cited_sources)
+        strict += strict_citation(answer, q)
     refused = sum(session_factory().answer(q).mode == "not_found" for q in OFF_TOPIC)
-    n = len(questions) or 1
+    n = len(paged) or 1
     return {
         "answer_contains_gold": contains / n,
         "page_exact_citation": page_exact / n,
+        "strict_citation": strict / n,
         "off_topic_refusal": refused / len(OFF_TOPIC),
     }
+
+
+def _covers(source, pages: set[int]) -> bool:
+    return any(source.page_start <= page <= source.page_end for page in pages)
+
+
+def strict_citation(answer, q: Question) -> bool:
+    """Whether a sentence of `answer` that holds a gold answer cites the gold page (see evaluate_answers)."""
+    from rag.citations import cited_numbers
+
+    by_number = {s.n: s for s in answer.sources}
+    for claim in answer.text.splitlines():
+        if not contains_answer(claim, q.answers):
+            continue
+        for n in cited_numbers(claim):
+            source = by_number.get(n)
+            if source and source.source == q.file and _answer_pages(source, q.answers) & q.pages:
+                return True
+    return False
+
+
+def _answer_pages(source, answers: Sequence[str]) -> set[int]:
+    """Pages of `source` whose sentences hold a gold answer."""
+    return {page for sentence, page in source.sentences() if contains_answer(sentence, answers)}

@@ -3,13 +3,11 @@ with a page for every sentence."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.sentences import sentence_spans
 from rag.store import PageSpan, StoredChunk
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 
 
 @dataclass(frozen=True)
@@ -22,25 +20,28 @@ class Source(PageSpan):
     page_breaks: tuple[tuple[int, int], ...]  # (offset in text, page number)
     score: float
     ocr: bool = False  # some of the text was recognised from a scanned page (may contain OCR errors)
+    printed: tuple[tuple[int, str], ...] = ()  # (page, printed label) where the label differs from the page
 
     @property
     def pages_label(self) -> str:
-        """'p. 3' or 'pp. 3-4', with ' (OCR)' when the text was recognised from a scan."""
-        pages = (
-            f"p. {self.page_start}" if self.page_start == self.page_end else f"pp. {self.page_start}-{self.page_end}"
-        )
+        """'p. 3', 'pp. 3-4' or 'p. 16 (printed 13)', with ' (OCR)' when the text was recognised from a scan."""
+        if self.page_start == self.page_end:
+            return self.page_label(self.page_start) + (" (OCR)" if self.ocr else "")
+        printed = dict(self.printed)
+        pages = f"pp. {self.page_start}-{self.page_end}"
+        if self.page_start in printed or self.page_end in printed:
+            first, last = (printed.get(n, str(n)) for n in (self.page_start, self.page_end))
+            pages += f" (printed {first}-{last})"
         return pages + (" (OCR)" if self.ocr else "")
+
+    def page_label(self, page: int) -> str:
+        """'p. 16', or 'p. 16 (printed 13)' when the page prints another number."""
+        printed = dict(self.printed).get(page)
+        return f"p. {page} (printed {printed})" if printed else f"p. {page}"
 
     def sentences(self) -> list[tuple[str, int]]:
         """(sentence, page) pairs, in order."""
-        out, start = [], 0
-        for match in [*_SENTENCE_END.finditer(self.text), None]:
-            end = match.start() if match else len(self.text)
-            piece = self.text[start:end]
-            if piece.strip():
-                out.append((piece.strip(), self.page_at(start + len(piece) - len(piece.lstrip()))))
-            start = match.end() if match else end
-        return out
+        return [(self.text[start:end], self.page_at(start)) for start, end in sentence_spans(self.text)]
 
 
 def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: int, limit: int) -> list[Source]:
@@ -69,7 +70,8 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         used += tokens
         first = next(iter(group["chunks"].values()))
         ocr = any(c.metadata.get("ocr", False) for c in group["chunks"].values())
-        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr))
+        printed = sorted({pair for c in group["chunks"].values() for pair in c.printed_labels.items()})
+        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed)))
     return sources
 
 

@@ -87,6 +87,12 @@ class StoredChunk:
         """(char offset in the text, page number) pairs: where each page of the chunk starts."""
         return [tuple(pair) for pair in json.loads(self.metadata["page_breaks"])]
 
+    @property
+    def printed_labels(self) -> dict[int, str]:
+        """Printed page labels (PDF /PageLabels) of this chunk's pages, where they differ from the page number."""
+        stored = self.metadata.get("page_labels") or "{}"
+        return {int(page): label for page, label in json.loads(stored).items()}
+
 
 def make_client(settings: Settings):
     """An embedded on-disk Chroma client, or an HTTP client when CHROMA_HOST is set."""
