@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rag.config import Settings
 from rag.errors import FolioError
@@ -66,7 +67,7 @@ def ingest(
                 pages, chunks, done = pages + result.pages, chunks + result.chunks, done + 1
                 bar.advance(task)
                 if bar.disable and not json_out:  # not a terminal (logs, cron): one line per file
-                    errors.print(f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True)
+                    errors.print(f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True, markup=False)
 
             report = ingest_paths(
                 paths,
@@ -84,11 +85,16 @@ def ingest(
     if json_out:
         print(report.to_json())
     else:
-        table = Table("file", "result", "pages", "chunks", "note")
+        table = Table("file", "result", "pages", "chunks", "read by", "note")
         style = {"ingested": "green", "unchanged": "dim", "failed": "red", "pruned": "yellow"}
-        for r in report.results:
+        for r in report.results:  # names and reasons come from files: plain text, never Rich markup
             table.add_row(
-                r.source, f"[{style[r.status]}]{r.status}[/]", str(r.pages or ""), str(r.chunks or ""), r.reason
+                Text(r.source),
+                Text(r.status, style=style[r.status]),
+                str(r.pages or ""),
+                str(r.chunks or ""),
+                r.reader,
+                Text(r.reason),
             )
         console.print(table)
         console.print(", ".join(f"{report.count(s)} {s}" for s in ("ingested", "unchanged", "failed", "pruned")))

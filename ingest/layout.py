@@ -26,6 +26,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
 _FIELD_LABEL = re.compile(r"^[A-Z][\w&/(),' -]{0,40}:(\s|$)")
 _LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
 _DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER_TEXT = re.compile(r"\bpage\s*\d+(\s*(of|/)\s*\d+)?", re.IGNORECASE)
 _PAGE_NUMBERING = re.compile(r"\bpage\s*#(\s*(of|/)\s*#)?|^[\s#|\-–—]+$|\s+")
 
 
@@ -116,10 +117,11 @@ def _is_prose(line: str) -> bool:
 
 
 def _stable(copies: list[str]) -> str:
-    first, second = copies[0].split(), copies[1].split()
+    """The words two copies of a running line share, without the page numbering."""
+    first, second = (_PAGE_NUMBER_TEXT.sub(" ", copy).split() for copy in copies[:2])
     if len(first) != len(second):
         return ""
-    kept = [a for a, b in zip(first, second, strict=True) if a == b and a.lower() not in ("page", "of") and not a.isdigit()]
+    kept = [a for a, b in zip(first, second, strict=True) if a == b]
     return " ".join(kept) if any(sum(c.isalpha() for c in word) >= 2 for word in kept) else ""
 
 

@@ -101,6 +101,7 @@ class _RawPdf:
     readers: list[Reader]
     labels: list[str]
     title: str = ""
+    refused: str = ""  # why pypdf could not read the file, when pdfium read all of it
 
 
 def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPdf:
@@ -110,7 +111,7 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
     raw = _read(data, limits)
     furniture = running_lines(raw.texts) if limits.layout else {}
     pages = [
-        Page(number, clean_text(strip_running_lines(text, furniture) if furniture else text, limits.layout), reader, label)
+        Page(number, clean_text(strip_running_lines(text, furniture) if limits.layout else text, limits.layout), reader, label)
         for number, (text, reader, label) in enumerate(zip(raw.texts, raw.readers, raw.labels, strict=True), start=1)
     ]
     warnings = _ocr_missing_text(data, pages, limits) if limits.ocr else []
@@ -122,7 +123,9 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
         blank = [p.number for p in pages if not _has_text(p.text)]
         warnings.append(f"no text on page(s) {_ranges(blank)} (scanned or blank?)")
     other = [p.number for p in pages if p.reader == "pdfium"]
-    if other:
+    if raw.refused:
+        warnings.append(f"read with pdfium: pypdf could not ({raw.refused})")
+    elif other:
         warnings.append(f"page(s) {_ranges(other)} read with pdfium (pypdf's text was unusable)")
     running = list(dict.fromkeys(text for text in furniture.values() if text))
     return ExtractedPdf(with_text, len(pages), warnings, title=raw.title, running=running)
@@ -131,7 +134,7 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
 def _read(data: bytes, limits: ReadLimits) -> _RawPdf:
     """pypdf's text of every page, with pdfium's where pypdf's is unusable; pdfium alone if pypdf refuses the file."""
     if limits.reader == "pdfium":
-        return _read_pdfium(data, limits, pypdf_reason="not tried (FOLIO_READER=pdfium)")
+        return _read_pdfium(data, limits)
     if limits.reader == "pypdf":
         return _read_pypdf_only(data, limits)
     try:
@@ -179,7 +182,7 @@ def _read_pypdf(data: bytes, limits: ReadLimits) -> _RawPdf:
     return _RawPdf(texts, ["pypdf"] * count, _printed_labels(reader), _title(reader))
 
 
-def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str) -> _RawPdf:
+def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str = "") -> _RawPdf:
     """The whole file with pdfium, after pypdf refused it; pypdf's reason if pdfium cannot open it either."""
     import pypdfium2
 
@@ -188,7 +191,7 @@ def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str) -> _RawPdf:
     except pypdfium2.PdfiumError as error:
         if "password" in str(error).lower():
             raise IngestError(ENCRYPTED) from error
-        raise IngestError(f"corrupt or unreadable PDF ({pypdf_reason})") from error
+        raise IngestError(f"corrupt or unreadable PDF ({pypdf_reason or _reason(error)})") from error
     try:
         _check_page_count(len(document), limits)
         texts, total = [], 0
@@ -197,7 +200,7 @@ def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str) -> _RawPdf:
             total += len(texts[-1])
             _check_chars(total, len(texts), limits)
         title = (document.get_metadata_value("Title") or "").strip()
-        return _RawPdf(texts, ["pdfium"] * len(texts), [""] * len(texts), title)
+        return _RawPdf(texts, ["pdfium"] * len(texts), [""] * len(texts), title, refused=pypdf_reason)
     finally:
         document.close()
 

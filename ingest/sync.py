@@ -33,6 +33,7 @@ class FileResult:
     pages: int = 0
     chunks: int = 0
     reason: str = ""  # why it failed or was skipped, or warnings for an ingested file
+    reader: str = ""  # which reader produced the text: "pypdf", "pdfium", "ocr", or a mix like "pypdf+pdfium"
 
 
 @dataclass
@@ -166,7 +167,8 @@ def ingest_bytes(
         return FileResult(source, "failed", reason=str(error))
     except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the others
         return FileResult(source, "failed", reason=f"unexpected error: {type(error).__name__}: {error}"[:200])
-    return FileResult(source, "ingested", record.pages, record.chunks, reason=record.warnings)
+    readers = "+".join(sorted(extracted.readers, key=lambda r: -extracted.readers[r]))
+    return FileResult(source, "ingested", record.pages, record.chunks, reason=record.warnings, reader=readers)
 
 
 def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:

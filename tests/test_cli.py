@@ -42,6 +42,7 @@ def test_ingest_json_summary_and_exit_codes(tmp_path, run):
         "pages": 0,
         "chunks": 0,
         "reason": "file is empty (0 bytes)",
+        "reader": "",
     }
 
 
