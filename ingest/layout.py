@@ -20,6 +20,7 @@ RUNNING_LINE_SHARE = 0.5  # a line on at least this share of pages (and at least
 EDGE_LINES = 4  # running headers/footers are looked for among the first and last lines of each page
 CONTEXT_WORDS = 40  # default words of a document's context line (embedded and keyword-indexed, never quoted)
 
+PROSE_OPENING_WORDS = 12  # a first page that starts with prose gives its opening words to the context line
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
@@ -139,12 +140,27 @@ def strip_running_lines(text: str, shapes: Collection[str]) -> str:
 def context_line(file_name: str, title: str, running: Sequence[str], first_page: str, words: int) -> str:
     """A short line naming the document, prepended to what is embedded and keyword-indexed (never quoted).
 
-    Built from what the file says about itself: its title metadata (when it is a real title), its
-    running header/footer (often the company, study or report number) and the opening words of its
-    first page (the cover: title, parties, dates); the file name when none of these has words.
+    Built from what the file says about itself: its title metadata (when it is a real title), its running
+    header/footer (often the company, study or report number) and the cover lines of its first page (title,
+    parties, dates, form fields) up to its first sentence of prose; each word once, at most `words` words. The
+    file name when none of these has words. Prose is left out: it describes one passage, not the document, and
+    in the embedding it would crowd out the chunk's own text.
     """
-    kept = " ".join([_useful_title(title), *running, first_page]).split()[:words]
-    return " ".join(kept) or re.sub(r"[_\W]+", " ", file_name.rsplit(".", 1)[0]).strip()
+    kept: dict[str, str] = {}
+    for word in " ".join([_useful_title(title), *running, *_cover_lines(first_page)]).split():
+        kept.setdefault(word.lower().strip(".,;:()"), word)
+    return " ".join(list(kept.values())[:words]) or re.sub(r"[_\W]+", " ", file_name.rsplit(".", 1)[0]).strip()
+
+
+def _cover_lines(first_page: str) -> list[str]:
+    """The first page's lines before its first sentence of prose (or that sentence's opening words, when the page
+    starts with prose)."""
+    lines = []
+    for line in first_page.splitlines():
+        if len(line.split()) >= 8 and _SENTENCE_END.search(line):
+            return lines or [" ".join(line.split()[:PROSE_OPENING_WORDS])]
+        lines.append(line)
+    return lines
 
 
 def _useful_title(title: str) -> str:

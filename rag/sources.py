@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.sentences import sentence_spans
-from rag.store import PageSpan, StoredChunk
+from rag.store import CONTEXT_KEY, PageSpan, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Source(PageSpan):
     score: float
     ocr: bool = False  # some of the text was recognised from a scanned page (may contain OCR errors)
     printed: tuple[tuple[int, str], ...] = ()  # (page, printed label) where the label differs from the page
+    context: str = ""  # the document's context line (what names it); never part of `text`
 
     @property
     def pages_label(self) -> str:
@@ -71,7 +72,8 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         first = next(iter(group["chunks"].values()))
         ocr = any(c.metadata.get("ocr", False) for c in group["chunks"].values())
         printed = sorted({pair for c in group["chunks"].values() for pair in c.printed_labels.items()})
-        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed)))
+        context = first.metadata.get(CONTEXT_KEY, "")
+        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed), context))
     return sources
 
 
