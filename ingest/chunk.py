@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.layout import is_table_row
 from ingest.pdf import Page
 from rag.embed import count_tokens
 from rag.store import PageSpan
 
-CHUNKER_VERSION = 2  # bump when chunking changes, so re-ingesting rewrites every document
+CHUNKER_VERSION = 2
+TABLE_LOOKBACK_LINES = 60  # a table's header is looked for this many lines above the chunk  # bump when chunking changes, so re-ingesting rewrites every document
 PAGE_SEPARATOR = "\n\n"
 SEPARATORS = [PAGE_SEPARATOR, "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
@@ -21,6 +24,7 @@ class Chunk(PageSpan):
     text: str
     n_tokens: int
     page_breaks: tuple[tuple[int, int], ...]  # (char offset in text, page number), first offset is 0
+    table_header: str = ""  # the line above the table this chunk starts in (its column headers), if it starts in one
 
 
 def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> list[Chunk]:
@@ -43,6 +47,7 @@ def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> li
         keep_separator="end",
         strip_whitespace=True,
     )
+    line_starts, headers = _table_headers(text)
     chunks, cursor = [], 0
     for piece in splitter.split_text(text):
         start = text.find(piece, cursor)
@@ -55,9 +60,26 @@ def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> li
                 text=piece,
                 n_tokens=count_tokens(piece),
                 page_breaks=_page_breaks(page_starts, start, start + len(piece)),
+                table_header=headers[bisect.bisect_right(line_starts, start) - 1],
             )
         )
     return chunks
+
+
+def _table_headers(text: str) -> tuple[list[int], list[str]]:
+    """Start offset of every line, and for each line the header of the table it is a row of ("" for other lines).
+
+    A table's header is the nearest line above its rows that is not a row itself (the column headers).
+    """
+    starts, headers, above, offset = [], [], "", 0
+    for line in text.split("\n"):
+        row = is_table_row(line)
+        starts.append(offset)
+        headers.append(above if row else "")
+        if not row and line.strip():
+            above = line.strip()
+        offset += len(line) + 1
+    return starts, headers
 
 
 def _page_breaks(page_starts: list[tuple[int, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:

@@ -145,7 +145,7 @@ def ingest_bytes(
         context = document_context(source, extracted, context_words)
         text_tokens = max(MIN_TEXT_TOKENS, chunk_tokens - count_tokens(context) - 1)
         chunks = chunk_pages(extracted.pages, text_tokens, chunk_overlap)
-        vectors = embedder.embed([embedded_text(context, c.text) for c in chunks])
+        vectors = embedder.embed([embedded_text(chunk_context(context, c), c.text) for c in chunks])
         record = DocumentRecord(
             source=source,
             doc_id=doc_id,
@@ -160,7 +160,7 @@ def ingest_bytes(
             record,
             ids=[f"{record.version}-{c.index}" for c in chunks],
             texts=[c.text for c in chunks],
-            metadatas=[chunk_metadata(record, c, extracted.pages, context) for c in chunks],
+            metadatas=[chunk_metadata(record, c, extracted.pages, chunk_context(context, c)) for c in chunks],
             vectors=vectors,
         )
     except FolioError as error:
@@ -188,6 +188,11 @@ def document_context(source: str, extracted: ExtractedPdf, words: int) -> str:
     if not words:
         return ""
     return context_line(source, extracted.title, extracted.running, extracted.pages[0].text, words)
+
+
+def chunk_context(document: str, chunk: Chunk) -> str:
+    """The document's context line, and for a chunk that starts inside a table, that table's header line."""
+    return f"{document} | {chunk.table_header}" if chunk.table_header else document
 
 
 def embedded_text(context: str, text: str) -> str:
