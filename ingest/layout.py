@@ -27,6 +27,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
 _FIELD_LABEL = re.compile(r"^[A-Z][\w&/(),' -]{0,40}:(\s|$)")
 _LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
 _DIGITS = re.compile(r"\d+")
+_HAS_DIGIT = re.compile(r"\d")
 _PAGE_NUMBER_TEXT = re.compile(r"\bpage\s*\d+(\s*(of|/)\s*\d+)?", re.IGNORECASE)
 _PAGE_NUMBERING = re.compile(r"\bpage\s*#(\s*(of|/)\s*#)?|^[\s#|\-–—]+$|\s+")
 
@@ -40,17 +41,18 @@ def clean_text(text: str, layout: bool = True) -> str:
     if not lines:
         return ""
     width = _usual_width(lines)
-    out = [lines[0]]
+    out, last = [lines[0]], lines[0]  # `last`: the raw line before `line` (out[-1] may hold several joined)
     for line in lines[1:]:
         previous = out[-1]
         if previous.endswith("-") and line[:1].islower() and previous[-2:-1].isalpha():
             out[-1] = previous[:-1] + line  # "experi-\nment" → "experiment"
         elif previous.endswith("-") and previous[-2:-1].isalnum() and line[:1].isalnum():
             out[-1] = previous + line  # "Jean-\nPaul" → "Jean-Paul"
-        elif _joins(previous, line, width) if layout else not _SENTENCE_END.search(previous):
+        elif _joins(last, line, width) if layout else not _SENTENCE_END.search(previous):
             out[-1] = f"{previous} {line}"
         else:
             out.append(line)
+        last = line
     return "\n".join(out)
 
 
@@ -76,11 +78,17 @@ def is_table_row(line: str) -> bool:
     return numbers >= 2 and bool(tokens) and bool(_NUMBER.match(tokens[-1]))
 
 
+def _is_heading(line: str) -> bool:
+    """A short capitalised line without final punctuation or numbers: "Analysis", "Probable Cause and Findings"."""
+    words = line.split()
+    return len(words) <= 4 and line[:1].isupper() and not _SENTENCE_END.search(line) and not _HAS_DIGIT.search(line)
+
+
 def _joins(line: str, following: str, width: int) -> bool:
     """Whether `following` continues `line` (wrapped prose) rather than starting a new layout line."""
     if _SENTENCE_END.search(line) or is_table_row(line) or is_table_row(following):
         return False
-    if _FIELD_LABEL.match(following) or _LIST_ITEM.match(following):
+    if _FIELD_LABEL.match(following) or _LIST_ITEM.match(following) or _is_heading(following):
         return False
     return _wrapped(line, width) or following[:1].islower()
 

@@ -19,14 +19,9 @@ from bm25s.stopwords import STOPWORDS_EN
 from rag.sources import Source
 
 _WORD = re.compile(r"\w+")
-_ASKS_NUMBER = re.compile(
-    r"\b(how (many|much|long|old|often|far|large|big|tall)|what (percentage|percent|proportion|number|year|date|age|"
-    r"amount|dose|size)|when|which (year|date))\b",
-    re.IGNORECASE,
-)
 _HAS_NUMBER = re.compile(r"\d")
-NAMING_WEIGHT = 0.3  # share of its weight a question word keeps in a source whose context line holds it
-NUMBER_BONUS = 0.15  # added to a sentence with a number when the question asks for one
+NAMING_WEIGHT = 0.1  # share of its weight a question word keeps in a source whose context line holds it (measured)
+MIN_QUOTE_WORDS = 4  # shorter lines (headings, labels) are quoted only when they hold a number
 
 
 @dataclass(frozen=True)
@@ -50,16 +45,20 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
+def _quotable(sentence: str) -> bool:
+    """Four words or more, or a short line with a number (a table row such as "99% 1986")."""
+    words = len(sentence.split())
+    return words >= MIN_QUOTE_WORDS or (words >= 2 and bool(_HAS_NUMBER.search(sentence)))
+
+
 def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> list[Quote]:
     """The `count` sentences that best answer `question`, best first; none if nothing matches.
 
     Question words that name a source's document (they are in its context line: "in the ovarian cancer trial")
-    count for less in that source's sentences: they tell which document, not which sentence. A question
-    asking for a quantity or a date ("how many", "what percentage", "when") prefers sentences with a number.
+    count for less in that source's sentences: they tell which document, not which sentence.
     """
     wanted = set(terms(question))
-    wants_number = bool(_ASKS_NUMBER.search(question))
-    candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if len(sentence) > 20]
+    candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if _quotable(sentence)]
     if not wanted or not candidates:
         return []
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
@@ -71,7 +70,6 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
         weights = {t: idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in wanted}
         overlap = sum(weights[t] for t in bag & wanted) / sum(weights.values())
         if overlap > 0:
-            number = NUMBER_BONUS if wants_number and _HAS_NUMBER.search(sentence) else 0.0
-            quotes.append(Quote(sentence, source, page, overlap + number + 0.05 / source.n))
+            quotes.append(Quote(sentence, source, page, overlap + 0.05 / source.n))
     quotes.sort(key=lambda q: q.score, reverse=True)
     return quotes[:count]

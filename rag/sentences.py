@@ -31,16 +31,30 @@ def _punkt():
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of `text`, in order; a piece starting in lower case stays
-    with the sentence before it (Punkt split after an abbreviation it did not know)."""
+    """(start, end) offsets of the sentences of `text`, in order.
+
+    A line ending in a colon is one unit with the line after it ("…the probable cause(s) of this accident to be:"
+    then the cause). A piece starting in lower case stays with the sentence before it (Punkt split after an
+    abbreviation it did not know).
+    """
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
+    for start, end in _units(text):
         merged: list[tuple[int, int]] = []
-        for start, end in _punkt().span_tokenize(line.group()):
-            piece = line.group()[start:end]
-            if merged and piece[:1].islower():
-                merged[-1] = (merged[-1][0], end)
+        for a, b in _punkt().span_tokenize(text[start:end]):
+            if merged and text[start + a : start + b][:1].islower():
+                merged[-1] = (merged[-1][0], b)
             else:
-                merged.append((start, end))
-        spans += [(line.start() + start, line.start() + end) for start, end in merged]
+                merged.append((a, b))
+        spans += [(start + a, start + b) for a, b in merged]
     return spans
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Line spans, a line that ends in a colon joined with the next."""
+    units: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        if units and text[units[-1][0] : units[-1][1]].rstrip().endswith(":"):
+            units[-1] = (units[-1][0], line.end())
+        else:
+            units.append((line.start(), line.end()))
+    return units
