@@ -67,7 +67,9 @@ def ingest(
                 pages, chunks, done = pages + result.pages, chunks + result.chunks, done + 1
                 bar.advance(task)
                 if bar.disable and not json_out:  # not a terminal (logs, cron): one line per file
-                    errors.print(f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True, markup=False)
+                    errors.print(
+                        f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True, markup=False
+                    )
 
             report = ingest_paths(
                 paths,
@@ -235,12 +237,16 @@ def evaluate(
     limit: Annotated[int | None, typer.Option(help="Evaluate an evenly spread sample of this many questions.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Measure retrieval (hit@1, hit@5, MRR@10, latency) and answers on a question set, in a throw-away store."""
+    """Measure retrieval and answers on a question set, in a throw-away store.
+
+    Page-level rows (file, page, answers) give hit@1/hit@5/MRR@10 and the answer metrics; every row, and
+    document-level rows (files: acceptable files, no page), give doc_hit@1/doc_hit@5/doc_mrr@10.
+    """
     import contextlib
     import json
     import tempfile
 
-    from ingest import ingest_paths
+    from ingest import ReadLimits, ingest_paths
     from rag import open_components
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions
 
@@ -256,6 +262,8 @@ def evaluate(
                 parts.embedder,
                 settings.folio_chunk_tokens,
                 settings.folio_chunk_overlap,
+                limits=ReadLimits.from_settings(settings),
+                context_words=settings.folio_context_words,
             )
         questions = load_questions(dataset, limit)
         k = settings.folio_top_k  # the retriever returns 2k chunks, the ranking MRR@10 reads

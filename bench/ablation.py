@@ -38,7 +38,8 @@ def ablation_report(datasets: list[tuple[Path, int | None]]) -> str:
         lines += [
             f"### {dataset.name} ({len(questions)} questions)",
             "",
-            "| variant | hit@1 | hit@5 | MRR@10 | doc hit@5 | pages/s (extraction only) | gold answer in gold page text |",
+            "| variant | hit@1 | hit@5 | MRR@10 | doc hit@5 | pages/s (extraction only) "
+            "| gold answer in gold page text |",
             "|---|---|---|---|---|---|---|",
         ]
         for name, overrides, limits in VARIANTS:
@@ -86,7 +87,9 @@ def _sentences_keep_answers(dataset: Path, questions: list[Question]) -> tuple[f
     texts = {}
     for pdf in sorted((dataset / "pdfs").glob("*.pdf")):
         try:
-            texts |= {(pdf.name, p.number): p.text for p in extract_pages(pdf.read_bytes(), ReadLimits(ocr=False)).pages}
+            texts |= {
+                (pdf.name, p.number): p.text for p in extract_pages(pdf.read_bytes(), ReadLimits(ocr=False)).pages
+            }
         except Exception:
             continue
     paged = [q for q in questions if not q.document_level]

@@ -67,8 +67,8 @@ def quality_report(dataset: Path, limit: int | None) -> str:
         misses = miss_causes(retrieve, questions, parts.store.all_chunks(), k)
         name = (
             f"**Folio** ({settings.folio_retrieval}, dense weight {settings.folio_dense_weight}, "
-            f"{settings.folio_chunk_tokens}/{settings.folio_chunk_overlap} tokens, context {settings.folio_context_words} "
-            f"words, k={k})"
+            f"{settings.folio_chunk_tokens}/{settings.folio_chunk_overlap} tokens, "
+            f"context {settings.folio_context_words} words, k={k})"
         )
         rows.append((name, parts.store.count(), seconds, folio))
         for build in (langchain_tutorial, llamaindex_starter):
@@ -100,8 +100,8 @@ def quality_report(dataset: Path, limit: int | None) -> str:
     ]
     for group, a in answers.items():
         lines.append(
-            f"| {group} | {a['answer_contains_gold']:.3f} | {a['page_exact_citation']:.3f} | {a['strict_citation']:.3f} "
-            f"| {a['off_topic_refusal']:.0%} of {len(OFF_TOPIC)} |"
+            f"| {group} | {a['answer_contains_gold']:.3f} | {a['page_exact_citation']:.3f} "
+            f"| {a['strict_citation']:.3f} | {a['off_topic_refusal']:.0%} of {len(OFF_TOPIC)} |"
         )
     folio = rows[0][3]["all"]
     lines += ["", f"Folio's misses at k={k} ({sum(misses.values())} of {len(questions)}), by first cause:", ""]
@@ -110,7 +110,8 @@ def quality_report(dataset: Path, limit: int | None) -> str:
         other = m["all"]
         lines.append(
             f"- Folio vs {name.split(' (')[0]}: hit@k {100 * (folio['hit@5'] - other['hit@5']):+.1f} points, "
-            f"hit@1 {100 * (folio['hit@1'] - other['hit@1']):+.1f} points, MRR ×{folio['mrr@10'] / max(other['mrr@10'], 1e-9):.2f}"
+            f"hit@1 {100 * (folio['hit@1'] - other['hit@1']):+.1f} points, "
+            f"MRR ×{folio['mrr@10'] / max(other['mrr@10'], 1e-9):.2f}"
         )
     return "\n".join(lines)
 

@@ -49,7 +49,9 @@ def ingest_speed(dataset: Path, settings: Settings) -> tuple[list[str], list[Sto
     store = open_store(settings, parts.embedder)
     _, first = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
     chunks = store.all_chunks()
-    vectors, encoder = _timed(lambda: parts.embedder.embed([embedded_text(c.metadata[CONTEXT_KEY], c.text) for c in chunks]))
+    vectors, encoder = _timed(
+        lambda: parts.embedder.embed([embedded_text(c.metadata[CONTEXT_KEY], c.text) for c in chunks])
+    )
     _, again = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
     documents = store.documents()
     pages = sum(d.pages for d in documents)
@@ -85,7 +87,8 @@ def fill_synthetic(store, chunks: list[StoredChunk], vectors: np.ndarray, total:
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
         record = DocumentRecord(f"synthetic-{d:03}.pdf", f"{seed}-{d}", "", per_doc, per_doc, "2026-01-01", "synthetic")
         metadatas = [
-            chunks[p].metadata | {"version": record.version, "doc_id": record.doc_id, "source": record.source, "chunk_index": i}
+            chunks[p].metadata
+            | {"version": record.version, "doc_id": record.doc_id, "source": record.source, "chunk_index": i}
             for i, p in enumerate(picks)
         ]
         store.write_document(

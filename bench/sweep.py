@@ -77,7 +77,8 @@ def sweep_report(datasets: list[tuple[Path, int | None]]) -> str:
         "",
         f"Best: {best[0]} tokens, context {best[1]} words, {best[2]}. Folio's defaults: "
         f"{defaults.folio_chunk_tokens}/{defaults.folio_chunk_overlap} tokens, context "
-        f"{defaults.folio_context_words} words, {defaults.folio_retrieval} (dense weight {defaults.folio_dense_weight}), "
+        f"{defaults.folio_context_words} words, {defaults.folio_retrieval} "
+        f"(dense weight {defaults.folio_dense_weight}), "
         f"threshold {defaults.folio_min_similarity:.2f}. One standard error of a hit rate near 0.8 is 0.016 on 600 "
         "squad questions and about 0.06 on a 50-question half: differences smaller than that are noise.",
         "",

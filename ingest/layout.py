@@ -58,7 +58,13 @@ def clean_text(text: str, layout: bool = True) -> str:
 
 def _lines(text: str) -> list[str]:
     # lone surrogates (from broken ToUnicode maps) become U+FFFD: the tokenizer refuses them
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = (
+        text.encode("utf-16", "surrogatepass")
+        .decode("utf-16", "replace")
+        .replace("\x00", "")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+    )
     return [s for s in (_SPACES.sub(" ", line).strip() for line in text.split("\n")) if s]
 
 

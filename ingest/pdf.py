@@ -111,7 +111,12 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
     raw = _read(data, limits)
     furniture = running_lines(raw.texts) if limits.layout else {}
     pages = [
-        Page(number, clean_text(strip_running_lines(text, furniture) if limits.layout else text, limits.layout), reader, label)
+        Page(
+            number,
+            clean_text(strip_running_lines(text, furniture) if limits.layout else text, limits.layout),
+            reader,
+            label,
+        )
         for number, (text, reader, label) in enumerate(zip(raw.texts, raw.readers, raw.labels, strict=True), start=1)
     ]
     warnings = _ocr_missing_text(data, pages, limits) if limits.ocr else []
@@ -271,7 +276,9 @@ def _check_page_count(count: int, limits: ReadLimits) -> None:
 
 def _check_chars(total: int, pages_read: int, limits: ReadLimits) -> None:
     if total > limits.max_chars:
-        raise IngestError(f"too much text: more than {limits.max_chars:,} characters by page {pages_read} (FOLIO_MAX_CHARS)")
+        raise IngestError(
+            f"too much text: more than {limits.max_chars:,} characters by page {pages_read} (FOLIO_MAX_CHARS)"
+        )
 
 
 def _printed_labels(reader: PdfReader) -> list[str]:

@@ -76,7 +76,7 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
 
 
 def is_hit(chunk: StoredChunk, q: Question) -> bool:
-    """Page-level: a chunk from the gold file, on a gold page, containing an answer. Document-level: from a gold file."""
+    """Page-level: a chunk from the gold file, on a gold page, holding an answer. Document-level: from a gold file."""
     if q.document_level:
         return chunk.source in q.files
     first, last = chunk.pages

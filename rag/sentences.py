@@ -12,7 +12,22 @@ from functools import lru_cache
 from pathlib import Path
 
 # Abbreviations Punkt's English model splits after; common in reports, protocols and filings.
-EXTRA_ABBREVIATIONS = {"e.g", "i.e", "fig", "figs", "sec", "no", "nos", "vs", "approx", "incl", "ref", "eq", "vol", "pp"}
+EXTRA_ABBREVIATIONS = {
+    "e.g",
+    "i.e",
+    "fig",
+    "figs",
+    "sec",
+    "no",
+    "nos",
+    "vs",
+    "approx",
+    "incl",
+    "ref",
+    "eq",
+    "vol",
+    "pp",
+}
 _LINE = re.compile(r"[^\n]+")
 
 

@@ -73,7 +73,9 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         ocr = any(c.metadata.get("ocr", False) for c in group["chunks"].values())
         printed = sorted({pair for c in group["chunks"].values() for pair in c.printed_labels.items()})
         context = first.metadata.get(CONTEXT_KEY, "")
-        sources.append(Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed), context))
+        sources.append(
+            Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed), context)
+        )
     return sources
 
 

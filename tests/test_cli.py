@@ -95,10 +95,12 @@ def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
         for line in (SHARED_EVAL / "squad-public" / "questions.jsonl").read_text().splitlines()
         if json.loads(line)["file"] in ("00_Super_Bowl_50.pdf", "16_Amazon_rainforest.pdf")
     ]
-    (dataset / "questions.jsonl").write_text("\n".join(lines[::20]))
+    document_level = {"question": "Which team won Super Bowl 50?", "files": ["00_Super_Bowl_50.pdf"]}
+    (dataset / "questions.jsonl").write_text("\n".join([*lines[::20], json.dumps(document_level)]))
     result = run("eval", str(dataset), "--json")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
-    assert metrics["questions"] == len(lines[::20])
+    assert metrics["questions"] == len(lines[::20]) + 1
+    assert metrics["doc_hit@5"] >= metrics["hit@5"] and "strict_citation" in metrics
     assert metrics["hit@5"] >= 0.8 and metrics["answer_contains_gold"] >= 0.6
     assert 0 <= metrics["hit@1"] <= metrics["hit@5"] <= 1

@@ -114,7 +114,7 @@ def test_running_headers_and_page_numbers_leave_the_text_and_name_the_document()
     assert [strip_running_lines(p, furniture) for p in pages] == bodies
     assert list(furniture.values()) == ["Apple Inc. | Q3 2023 Form 10-Q |"]
     line = context_line("x.pdf", "Microsoft Word - draft.docx", list(furniture.values()), "Quarterly report", 40)
-    assert line == "Apple Inc. | Q3 2023 Form 10-Q | Quarterly report"
+    assert line == "Apple Inc. | Q3 2023 Form 10-Q Quarterly report"
 
 
 def test_a_sentence_repeated_on_every_page_is_content_not_a_header():

@@ -2,8 +2,16 @@
 
 import json
 
+from rag.answer import Answer
 from rag.citations import cited_numbers, filter_citations
-from rag.evaluate import Question, contains_answer, first_hit_rank, retrieval_metrics
+from rag.evaluate import (
+    Question,
+    contains_answer,
+    evaluate_retrieval,
+    first_hit_rank,
+    retrieval_metrics,
+    strict_citation,
+)
 from rag.sources import Source, build_sources
 from rag.store import StoredChunk
 
@@ -75,3 +83,21 @@ def test_the_sentence_behind_each_citation_is_found():
     ]
     found = cited_sentences("Brazil has 60% of the forest [1]. Peru has 13% [2]. Made up [7].", sources)
     assert found == {1: "Brazil holds 60% of the forest.", 2: "Peru holds 13% of the forest."}
+
+
+def test_document_level_rows_count_any_chunk_of_an_acceptable_file():
+    q = Question("q", [], "a.pdf", None, files=("a.pdf", "b.pdf"))
+    other = _chunk(0, "x", [[0, 1]], source="c.pdf")
+    either = _chunk(1, "y", [[0, 9]], source="b.pdf")
+    assert first_hit_rank([other, either], q) == 2
+    metrics = evaluate_retrieval(lambda question: [other, either], [q])
+    assert metrics["doc_hit@1"] == 0 and metrics["doc_hit@5"] == 1 and "hit@5" not in metrics
+
+
+def test_strict_citation_needs_the_answer_sentence_to_cite_the_gold_page():
+    q = Question("q", ["60%"], "a.pdf", 2)
+    source = Source(1, "a.pdf", "Intro text here. Brazil holds 60% of it.", ((0, 1), (17, 2)), 1.0)
+    on_gold = Answer("q", "q", text="> Brazil holds 60% of it. [1]", sources=[source], cited=[1])
+    uncited = Answer("q", "q", text="> Brazil holds 60% of it.\n> Intro text here. [1]", sources=[source], cited=[1])
+    assert strict_citation(on_gold, q) and not strict_citation(uncited, q)
+    assert not strict_citation(on_gold, Question("q", ["60%"], "a.pdf", 1))
