@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DENSE_WEIGHT = 0.4  # share of the dense score in hybrid fusion, from the sweep in docs/benchmarks.md
+DENSE_WEIGHT = 0.3  # share of the dense score in hybrid fusion, from the cross-dataset sweep in docs/benchmarks.md
 CONTEXT_WORDS = 40  # words of each document's context line, embedded and keyword-indexed with every chunk
 
 
