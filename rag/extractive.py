@@ -16,11 +16,13 @@ from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
+from rag.sentences import FIELD_LABEL
 from rag.sources import Source
 
 _WORD = re.compile(r"\w+")
 _HAS_NUMBER = re.compile(r"\d")
 NAMING_WEIGHT = 0.1  # share of its weight a question word keeps in a source whose context line holds it (measured)
+LABEL_BONUS = 0.5  # a form field whose label the question names ("Which airport…" → "Airport: …") is the answer
 MIN_QUOTE_WORDS = 4  # shorter lines (headings, labels) are quoted only when they hold a number
 
 
@@ -55,7 +57,8 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
     """The `count` sentences that best answer `question`, best first; none if nothing matches.
 
     Question words that name a source's document (they are in its context line: "in the ovarian cancer trial")
-    count for less in that source's sentences: they tell which document, not which sentence.
+    count for less in that source's sentences: they tell which document, not which sentence. A form field whose
+    label the question names ("Which airport…?" → "Airport: Stovepipe Wells") is preferred.
     """
     wanted = set(terms(question))
     candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if _quotable(sentence)]
@@ -70,6 +73,10 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
         weights = {t: idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in wanted}
         overlap = sum(weights[t] for t in bag & wanted) / sum(weights.values())
         if overlap > 0:
-            quotes.append(Quote(sentence, source, page, overlap + 0.05 / source.n))
+            label = FIELD_LABEL.match(sentence)
+            asked = (
+                bool(label) and set(terms(label.group(1))) <= wanted - naming[source.n] and bool(terms(label.group(1)))
+            )
+            quotes.append(Quote(sentence, source, page, overlap + (LABEL_BONUS if asked else 0.0) + 0.05 / source.n))
     quotes.sort(key=lambda q: q.score, reverse=True)
     return quotes[:count]

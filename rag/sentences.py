@@ -29,6 +29,7 @@ EXTRA_ABBREVIATIONS = {
     "pp",
 }
 _LINE = re.compile(r"[^\n]+")
+FIELD_LABEL = re.compile(r"^\s*([A-Z][\w&/(),' -]{0,40}):(\s|$)")  # "Registered Owner: …", "Age: 17"
 
 
 @lru_cache(maxsize=1)
@@ -65,10 +66,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _units(text: str) -> list[tuple[int, int]]:
-    """Line spans, a line that ends in a colon joined with the next."""
+    """Line spans, a line that ends in a colon joined with the next (unless that one is a "Label:" line itself)."""
     units: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        if units and text[units[-1][0] : units[-1][1]].rstrip().endswith(":"):
+        previous = text[units[-1][0] : units[-1][1]] if units else ""
+        if previous.rstrip().endswith(":") and not FIELD_LABEL.match(line.group()):
             units[-1] = (units[-1][0], line.end())
         else:
             units.append((line.start(), line.end()))
