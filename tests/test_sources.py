@@ -12,6 +12,7 @@ from rag.evaluate import (
     retrieval_metrics,
     strict_citation,
 )
+from rag.extractive import best_quotes
 from rag.sources import Source, build_sources
 from rag.store import StoredChunk
 
@@ -101,3 +102,20 @@ def test_strict_citation_needs_the_answer_sentence_to_cite_the_gold_page():
     uncited = Answer("q", "q", text="> Brazil holds 60% of it.\n> Intro text here. [1]", sources=[source], cited=[1])
     assert strict_citation(on_gold, q) and not strict_citation(uncited, q)
     assert not strict_citation(on_gold, Question("q", ["60%"], "a.pdf", 1))
+
+
+def test_a_page_that_prints_another_number_is_cited_with_both():
+    source = Source(1, "a.pdf", "abc def", ((0, 16), (4, 17)), 1.0, printed=((16, "13"), (17, "14")))
+    assert source.pages_label == "pp. 16-17 (printed 13-14)"
+    assert source.page_label(16) == "p. 16 (printed 13)"
+    assert Source(2, "b.pdf", "x", ((0, 3),), 1.0).pages_label == "p. 3"
+
+
+def test_offline_quotes_prefer_the_field_the_question_names_over_words_that_name_the_document():
+    text = (
+        "The Vans RV-8 landing attempt at Latrobe ended in a crash after a bounce.\n"
+        "Airport: Arnold Palmer Regional Airport Runway Surface Type: Asphalt"
+    )
+    source = Source(1, "r.pdf", text, ((0, 4),), 1.0, context="Vans RV-8 N103JT Latrobe, PA November 28, 2007")
+    [first, *_] = best_quotes("At which airport did the Vans RV-8 crash during a landing attempt at Latrobe?", [source])
+    assert first.text.startswith("Airport: Arnold Palmer")
