@@ -25,34 +25,46 @@ def safe_upload_name(client_name: str) -> str:
 def ingest_upload(client_name: str, data: bytes, store: Store, embedder: Embedder, settings: Settings) -> FileResult:
     """Check, ingest and keep one uploaded file (under its safe name in the uploads folder).
 
-    The file is kept only when it was ingested (or is stored unchanged), so the uploads folder
-    never holds files that are not in the store. The content decides whether it is a PDF, not the name.
+    The file is written first (a full disk fails before anything is stored) and kept only when it was ingested
+    (or is stored unchanged), so the uploads folder never holds files that are not in the store. The content
+    decides whether it is a PDF, not the name.
     """
     name = safe_upload_name(client_name)
     limit = settings.folio_max_upload_mb
     if len(data) > limit * 1024 * 1024:
         return FileResult(name, "failed", reason=f"larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
     target = settings.uploads_dir / name
-    result = ingest_bytes(
-        name,
-        data,
-        store,
-        embedder,
-        settings.folio_chunk_tokens,
-        settings.folio_chunk_overlap,
-        path=target.resolve(),
-        limits=ReadLimits.from_settings(settings),
-        context_words=settings.folio_context_words,
-    )
-    if result.status != "failed":
-        _write_atomically(target, data)
+    try:
+        temporary = _write_temporary(target, data)
+    except OSError as error:  # disk full, read-only folder: nothing is stored
+        return FileResult(name, "failed", reason=f"cannot save the upload ({error.strerror or error})")
+    try:
+        result = ingest_bytes(
+            name,
+            data,
+            store,
+            embedder,
+            settings.folio_chunk_tokens,
+            settings.folio_chunk_overlap,
+            path=target.resolve(),
+            limits=ReadLimits.from_settings(settings),
+            context_words=settings.folio_context_words,
+        )
+        if result.status != "failed":
+            os.replace(temporary, target)  # a reader never sees half a file
+    finally:
+        temporary.unlink(missing_ok=True)
     return result
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary file next to `target`, then rename: a reader never sees half a file."""
+def _write_temporary(target: Path, data: bytes) -> Path:
+    """`data` in a temporary file next to `target` (renamed onto it once the document is stored)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    os.replace(temporary, target)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
