@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
@@ -23,8 +24,9 @@ def bench_settings(data_dir: Path, **overrides) -> Settings:
     return Settings(_env_file=None, folio_data_dir=data_dir, chroma_host=None, **overrides)
 
 
-def ingest_dataset(dataset: Path, settings: Settings) -> tuple[Components, float]:
-    """The dataset's PDFs ingested with `settings`; the components and the seconds the ingest took."""
+def ingest_dataset(dataset: Path, settings: Settings, **reading) -> tuple[Components, float]:
+    """The dataset's PDFs ingested with `settings` (and `reading` changes to its ReadLimits); the components and
+    the seconds the ingest took."""
     parts = open_components(settings)
     start = time.perf_counter()
     ingest_paths(
@@ -33,7 +35,7 @@ def ingest_dataset(dataset: Path, settings: Settings) -> tuple[Components, float
         parts.embedder,
         settings.folio_chunk_tokens,
         settings.folio_chunk_overlap,
-        limits=ReadLimits.from_settings(settings),
+        limits=replace(ReadLimits.from_settings(settings), **reading),
         context_words=settings.folio_context_words,
     )
     return parts, time.perf_counter() - start
