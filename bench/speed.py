@@ -108,7 +108,7 @@ def retrieval_latency(settings: Settings, questions: list[str], chunks, vectors)
     out = []
     for size in SIZES:
         parts = open_components(settings.model_copy(update={"folio_collection": f"bench-{size}"}))
-        filled = fill_synthetic(parts.store, [_as_chunk(c) for c in chunks], vectors, size)
+        filled = fill_synthetic(parts.store, chunks, vectors, size)
         timings = []
         for mode in ("hybrid", "dense"):
             retriever = Retriever(parts.store, parts.embedder, mode)
@@ -121,14 +121,6 @@ def retrieval_latency(settings: Settings, questions: list[str], chunks, vectors)
             timings.append(latency_percentiles(seconds))
         out.append((parts.store.count(), *timings, filled))
     return out
-
-
-def _as_chunk(chunk: StoredChunk):
-    """A stored chunk seen as the chunker's Chunk (what `chunk_metadata` reads)."""
-    from ingest.chunk import Chunk
-
-    m = chunk.metadata
-    return Chunk(index=m["chunk_index"], text=chunk.text, n_tokens=m["n_tokens"], page_breaks=tuple(chunk.page_breaks))
 
 
 def _free_port() -> int:
