@@ -193,7 +193,7 @@ def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str = "") -> _Ra
 
     try:
         document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as error:
+    except Exception as error:  # PdfiumError, and whatever else a broken file makes the binding raise
         if "password" in str(error).lower():
             raise IngestError(ENCRYPTED) from error
         raise IngestError(f"corrupt or unreadable PDF ({pypdf_reason or _reason(error)})") from error
@@ -201,7 +201,10 @@ def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str = "") -> _Ra
         _check_page_count(len(document), limits)
         texts, total = [], 0
         for index in range(len(document)):
-            texts.append(_pdfium_text(document, index))
+            try:
+                texts.append(_pdfium_text(document, index))
+            except Exception:  # one page pdfium cannot read: no text (OCR may still read it)
+                texts.append("")
             total += len(texts[-1])
             _check_chars(total, len(texts), limits)
         title = (document.get_metadata_value("Title") or "").strip()
