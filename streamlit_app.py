@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from ingest import ReadLimits, ingest_bytes
-from ingest.pdf import render_page
+from ingest.preview import render_preview
 from ingest.uploads import ingest_upload
 from rag import Components, Done, Error, Settings, Sources, Token, open_components
 from rag.citations import cited_sentences
@@ -100,9 +100,9 @@ def show_sources(parts: Components, answer) -> None:
             record = parts.store.document(source.source)
             if record and record.path and Path(record.path).exists():
                 try:
-                    image = render_page(record.path, source.page_start)
-                except Exception:  # a preview must never break the answer
-                    st.caption("The page preview could not be rendered.")
+                    image = render_preview(record.path, source.page_start)
+                except Exception as error:  # a preview must never break the answer
+                    st.caption(f"The page preview could not be rendered: {error}")
                 else:
                     st.image(image, caption=f"{source.source}, page {source.page_start}")
             else:

@@ -354,14 +354,3 @@ def _ranges(numbers: list[int]) -> str:
             out.append(str(start) if start == n else f"{start}-{n}")
             start = None
     return ", ".join(out)
-
-
-def render_page(path: str, page_number: int, scale: float = 1.5):
-    """A PIL image of one page (1-based) of the PDF at `path`, for showing a cited page."""
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(path)
-    try:
-        return document[page_number - 1].render(scale=scale).to_pil()
-    finally:
-        document.close()
