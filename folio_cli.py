@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -27,7 +28,7 @@ SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
 
 
 def _fail(error: FolioError) -> None:
-    errors.print(f"[red]error:[/red] {error}")
+    errors.print(f"[red]error:[/red] {escape(str(error))}")
     raise typer.Exit(2)
 
 
@@ -119,7 +120,7 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     table = Table("document", "pages", "chunks", "ingested", "warnings")
     for d in documents:
-        table.add_row(d.source, str(d.pages), str(d.chunks), d.ingested_at, d.warnings)
+        table.add_row(Text(d.source), str(d.pages), str(d.chunks), d.ingested_at, Text(d.warnings))
     console.print(table if documents else "No documents yet: run `folio ingest FOLDER`.")
 
 
@@ -132,7 +133,7 @@ def rm(sources: Annotated[list[str], typer.Argument(help="Document names as `fol
     except FolioError as error:
         _fail(error)
     for source in sources:
-        console.print(f"{'not found' if source in missing else 'removed'}: {source}")
+        console.print(f"{'not found' if source in missing else 'removed'}: {escape(source)}")
     raise typer.Exit(1 if missing else 0)
 
 
@@ -145,14 +146,15 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
         if isinstance(event, Token):
             console.out(event.text, end="", highlight=False)
         elif isinstance(event, Error):
-            console.print(f"\n[red]error:[/red] {event.message}")
+            console.print(f"\n[red]error:[/red] {escape(event.message)}")
         elif isinstance(event, Done):
             answer = event.answer
     console.print()
     for source in answer.cited_sources:
         snippet = " ".join(source.text.split())[:160]
         console.print(
-            f"[bold][{source.n}][/bold] {source.source}, {source.pages_label}: [dim]{snippet}…[/dim]", highlight=False
+            f"[bold]\\[{source.n}][/bold] {escape(source.source)}, {source.pages_label}: [dim]{escape(snippet)}…[/dim]",
+            highlight=False,
         )
     return answer
 

@@ -104,3 +104,15 @@ def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
     assert metrics["doc_hit@5"] >= metrics["hit@5"] and "strict_citation" in metrics
     assert metrics["hit@5"] >= 0.8 and metrics["answer_contains_gold"] >= 0.6
     assert 0 <= metrics["hit@1"] <= metrics["hit@5"] <= 1
+
+
+def test_rich_markup_in_names_and_text_is_printed_as_text(tmp_path, run):
+    docs = tmp_path / "docs"
+    make_pdf(docs / "[red]notes[/x].pdf", ["The [/bold] harbour gate code is 4417 for all guests."])
+    ingested = run("ingest", str(docs))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "[red]notes[/x].pdf" in ingested.stdout.replace("\n", "")
+    assert "[red]notes[/x].pdf" in run("docs").stdout.replace("\n", "")
+    asked = run("ask", "What is the harbour gate code?")
+    assert asked.returncode == 0, asked.stderr
+    assert "[/bold] harbour gate code is 4417" in asked.stdout and "[red]notes[/x].pdf" in asked.stdout
