@@ -15,11 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from rag.config import Settings
+from rag.config import load_settings
 from rag.errors import FolioError
 
 if TYPE_CHECKING:
-    from rag import Answer
+    from rag import Answer, Settings
 
 app = typer.Typer(help="Folio: chat with your own PDFs, offline by default, cited to the page.", no_args_is_help=True)
 console = Console()
@@ -28,7 +28,7 @@ SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
 
 
 def _fail(error: FolioError) -> None:
-    errors.print(f"[red]error:[/red] {escape(str(error))}")
+    errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -50,10 +50,10 @@ def ingest(
     """Ingest PDFs: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
     from ingest import ReadLimits, find_pdfs, ingest_paths
 
-    settings = Settings()
-    if ocr is not None:
-        settings.folio_ocr = ocr
     try:
+        settings = load_settings()
+        if ocr is not None:
+            settings.folio_ocr = ocr
         embedder, store = _open(settings)
         total = len(find_pdfs(paths))
         with _progress_bar(json_out) as bar:
@@ -111,7 +111,7 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     from dataclasses import asdict
 
     try:
-        _, store = _open(Settings())
+        _, store = _open(load_settings())
         documents = store.documents()
     except FolioError as error:
         _fail(error)
@@ -128,7 +128,7 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 def rm(sources: Annotated[list[str], typer.Argument(help="Document names as `folio docs` shows them.")]) -> None:
     """Remove documents and their chunks from the store."""
     try:
-        _, store = _open(Settings())
+        _, store = _open(load_settings())
         missing = [s for s in sources if store.delete_document(s) is None]
     except FolioError as error:
         _fail(error)
@@ -172,7 +172,7 @@ def ask(
     from rag import open_components
 
     try:
-        session = open_components(Settings()).session()
+        session = open_components(load_settings()).session()
         if json_out:
             answer = session.answer(question, document or None)
             sources = [asdict(s) | {"pages": s.pages_label} for s in answer.sources]
@@ -205,7 +205,7 @@ def chat(
     from rag import open_components
 
     try:
-        session = open_components(Settings()).session()
+        session = open_components(load_settings()).session()
     except FolioError as error:
         _fail(error)
     console.print(f"Folio ({session.mode} answers). Ask about your documents; an empty line quits.")
@@ -253,8 +253,11 @@ def evaluate(
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions
 
     with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
-        settings = Settings(folio_data_dir=Path(tmp), chroma_host=None)
-        parts = open_components(settings)
+        try:
+            settings = load_settings(folio_data_dir=Path(tmp), chroma_host=None)
+            parts = open_components(settings)
+        except FolioError as error:
+            _fail(error)
         with (
             console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else contextlib.nullcontext()
         ):

@@ -13,7 +13,7 @@ import streamlit as st
 from ingest import ReadLimits, ingest_bytes
 from ingest.preview import render_preview
 from ingest.uploads import ingest_upload
-from rag import Components, Done, Error, Settings, Token, open_components
+from rag import Components, Done, Error, Token, load_settings, open_components
 from rag.citations import cited_sentences
 from rag.display import inert, literal
 from rag.errors import FolioError
@@ -24,7 +24,7 @@ st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
 @st.cache_resource(show_spinner="Loading the embedding model and the store…")
 def components() -> Components:
     """Embedder, store, retriever and LLM client, loaded once per server process."""
-    return open_components(Settings())
+    return open_components(load_settings())
 
 
 def upload_panel(parts: Components) -> None:
@@ -130,7 +130,7 @@ def main() -> None:
     try:
         parts = components()
     except FolioError as error:
-        st.error(str(error))
+        st.error(literal(str(error)))
         st.stop()
     if "session" not in st.session_state:
         st.session_state.session = parts.session()

@@ -6,8 +6,11 @@ that fails is reported by name with the reason, and the version stored before st
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -95,7 +98,7 @@ def ingest_paths(
         if progress:
             progress(pdf.source, None)
         try:
-            data = pdf.path.read_bytes()
+            data = _read_regular_file(pdf.path)
         except OSError as error:
             result = FileResult(pdf.source, "failed", reason=f"cannot read file ({error.strerror or error})")
         else:
@@ -169,6 +172,14 @@ def ingest_bytes(
         return FileResult(source, "failed", reason=f"unexpected error: {type(error).__name__}: {error}"[:200])
     readers = "+".join(sorted(extracted.readers, key=lambda r: -extracted.readers[r]))
     return FileResult(source, "ingested", record.pages, record.chunks, reason=record.warnings, reader=readers)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes; a named pipe, a device or a socket is refused (reading one can block forever)."""
+    with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, device or socket)")
+        return file.read()
 
 
 def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:

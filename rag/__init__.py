@@ -18,6 +18,7 @@ _HOMES = {
     "Sources": "rag.answer",
     "Token": "rag.answer",
     "Settings": "rag.config",
+    "load_settings": "rag.config",
     "Components": "rag.components",
     "open_components": "rag.components",
 }

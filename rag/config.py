@@ -6,8 +6,10 @@ Every field is documented in `.env.example`; the defaults run fully offline.
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
 
 DENSE_WEIGHT = 0.3  # share of the dense score in hybrid fusion, from the cross-dataset sweep in docs/benchmarks.md
 CONTEXT_WORDS = 40  # words of each document's context line, embedded and keyword-indexed with every chunk
@@ -58,3 +60,12 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where files uploaded through the UI are kept."""
         return self.folio_data_dir / "uploads"
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings from the environment and `.env` (with `overrides`); ConfigError naming every bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = [f"{'.'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}" for e in error.errors()]
+        raise ConfigError("bad setting: " + "; ".join(problems)) from None

@@ -8,6 +8,10 @@ class FolioError(Exception):
     """Base class of every error Folio reports to the user."""
 
 
+class ConfigError(FolioError):
+    """A setting (environment variable or .env line) has a value Folio cannot use."""
+
+
 class IngestError(FolioError):
     """A file could not be ingested (the reason is the message)."""
 

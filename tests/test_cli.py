@@ -15,9 +15,8 @@ FOLIO = str(Path(sys.executable).parent / "folio")
 
 @pytest.fixture
 def run(settings):
-    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}
-
     def run(*args: str, module: bool = False) -> subprocess.CompletedProcess:
+        env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}  # read now: tests may set variables
         command = [sys.executable, "-m", "ingest", *args] if module else [FOLIO, *args]
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
@@ -116,3 +115,12 @@ def test_rich_markup_in_names_and_text_is_printed_as_text(tmp_path, run):
     asked = run("ask", "What is the harbour gate code?")
     assert asked.returncode == 0, asked.stderr
     assert "[/bold] harbour gate code is 4417" in asked.stdout and "[red]notes[/x].pdf" in asked.stdout
+
+
+def test_a_bad_setting_is_one_line_naming_it(run, monkeypatch):
+    monkeypatch.setenv("FOLIO_TOP_K", "0")
+    monkeypatch.setenv("CHROMA_PORT", "abc")
+    done = run("docs")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "FOLIO_TOP_K='0'" in line and "CHROMA_PORT='abc'" in line

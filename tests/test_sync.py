@@ -167,3 +167,15 @@ def test_a_second_writer_waits_for_the_first_and_says_so_when_it_gives_up(folder
         holder.communicate("")
     assert _ingest(folder, store, embedder).count("ingested") == 2
     assert len(store.documents()) == 2
+
+
+def test_a_named_pipe_is_refused_with_a_reason_instead_of_blocking(tmp_path, store, embedder):
+    import os
+
+    docs = tmp_path / "docs"
+    make_pdf(docs / "real.pdf", ["Saturn has a large ring system."])
+    os.mkfifo(tmp_path / "pipe.pdf")
+    report = ingest_paths([docs, tmp_path / "pipe.pdf"], store, embedder, 64, 8)
+    by_name = {r.source: r for r in report.results}
+    assert by_name["real.pdf"].status == "ingested"
+    assert by_name["pipe.pdf"].status == "failed" and "not a regular file" in by_name["pipe.pdf"].reason
