@@ -13,6 +13,7 @@ the page's usual line width ended on purpose; a line that reaches it wrapped.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 
 WRAP_WIDTH_SHARE = 0.6  # a line at least this share of the page's usual (90th-percentile) width wrapped
@@ -21,6 +22,7 @@ EDGE_LINES = 4  # running headers/footers are looked for among the first and las
 CONTEXT_WORDS = 40  # default words of a document's context line (embedded and keyword-indexed, never quoted)
 
 PROSE_OPENING_WORDS = 12  # a first page that starts with prose gives its opening words to the context line
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufeff]")  # \t \n \f \r are whitespace, kept
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
@@ -57,15 +59,15 @@ def clean_text(text: str, layout: bool = True) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    # lone surrogates (from broken ToUnicode maps) become U+FFFD: the tokenizer refuses them
-    text = (
-        text.encode("utf-16", "surrogatepass")
-        .decode("utf-16", "replace")
-        .replace("\x00", "")
-        .replace("\r\n", "\n")
-        .replace("\r", "\n")
-    )
+    text = sanitise(text).replace("\r\n", "\n").replace("\r", "\n")
     return [s for s in (_SPACES.sub(" ", line).strip() for line in text.split("\n")) if s]
+
+
+def sanitise(text: str) -> str:
+    """Text safe for the tokenizer and for search: lone surrogates (broken ToUnicode maps) become U+FFFD, control
+    characters go, and Unicode is NFKC-normalised (ligatures, full-width forms, Arabic presentation forms)."""
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROL.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _usual_width(lines: Sequence[str]) -> int:

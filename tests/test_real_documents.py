@@ -162,3 +162,8 @@ def test_the_context_line_tells_near_identical_filings_apart(tmp_path, store, em
 )
 def test_sentences_know_abbreviations_and_layout_lines(text, expected):
     assert len(sentence_spans(text)) == expected
+
+
+def test_text_is_sanitised_before_the_tokenizer():
+    raw = "\ufb01nal number\uff1a2021004 \x07bell\x00 \ud800x"
+    assert clean_text(raw) == "final number:2021004 bell \ufffdx"
