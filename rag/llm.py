@@ -6,7 +6,9 @@ Retry-After; what is left after its retries becomes an `LLMError` with one line 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 
 import openai
 
@@ -46,13 +48,17 @@ class ChatModel:
             raise LLMError(self._describe(error)) from error
         received = 0
         try:
-            for event in stream:
+            for event in _with_idle_limit(stream, self.timeout):
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:
                     text = event.choices[0].delta.content
                     received += len(text)
                     yield text
                     if received >= MAX_ANSWER_CHARS:
                         raise LLMError(f"the answer was cut off: it passed {MAX_ANSWER_CHARS:,} characters")
+        except _Idle:
+            raise LLMError(
+                f"the LLM server sent nothing for {self.timeout:g} s (FOLIO_LLM_TIMEOUT): the answer was stopped"
+            ) from None
         except LLMError:
             raise
         except Exception as error:  # httpx read errors, bad SSE, invalid JSON: the stream broke
@@ -93,3 +99,40 @@ def _message(error: openai.APIStatusError) -> str:
     body = error.body if isinstance(error.body, dict) else {}
     detail = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
     return str(detail.get("message") or error.message)[:200]
+
+
+class _Idle(Exception):
+    """No event arrived from the stream within the idle limit."""
+
+
+_END = object()
+
+
+def _with_idle_limit(events: Iterable, seconds: float) -> Iterator:
+    """`events`, read in a helper thread; raises _Idle when none arrives for `seconds`.
+
+    The socket's read timeout cannot catch a server that sends only SSE keep-alive comments: every comment
+    resets it, and the client hides comments from the caller. So the wait for the next event has its own limit.
+    """
+    arrived: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for event in events:
+                arrived.put((event, None))
+        except BaseException as error:  # handed to the caller, raised there
+            arrived.put((_END, error))
+        else:
+            arrived.put((_END, None))
+
+    threading.Thread(target=pump, daemon=True, name="llm-stream").start()
+    while True:
+        try:
+            event, error = arrived.get(timeout=seconds)
+        except queue.Empty:
+            raise _Idle from None
+        if event is _END:
+            if error:
+                raise error
+            return
+        yield event

@@ -26,7 +26,8 @@ class FakeLLM:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def then(self, kind: str, **behaviour) -> FakeLLM:
-        """Queue a behaviour: stream(tokens) | status(code, body, headers) | sleep(seconds) | cut(tokens) | malformed."""
+        """Queue a behaviour: stream(tokens) | status(code, body, headers) | sleep(seconds) | cut(tokens) | malformed
+        | keepalive(seconds)."""
         self.script.append({"kind": kind, **behaviour})
         return self
 
@@ -70,6 +71,16 @@ def _handler(fake: FakeLLM):
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                return
+            if kind == "keepalive":  # headers, then only SSE comments: bytes flow, no event ever comes
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for _ in range(int(step.get("seconds", 10) / 0.2)):
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                self.close_connection = True
                 return
             events = b"".join(_chunk(t) for t in step.get("tokens", []))
             if kind == "stream":

@@ -163,6 +163,12 @@ def test_a_timeout_is_reported(retriever, fake_llm):
     assert "did not answer within 0.5 s" in answer.error
 
 
+def test_a_server_that_sends_only_keep_alives_is_stopped_at_the_timeout(retriever, fake_llm):
+    fake_llm.then("keepalive", seconds=15)
+    answer = _session(retriever, _llm(fake_llm, timeout=1, retries=0)).answer(BRAZIL)
+    assert "sent nothing for 1 s" in answer.error
+
+
 def test_an_unreachable_server_is_reported(retriever):
     settings = Settings(_env_file=None, openai_base_url="http://127.0.0.1:9/v1", folio_llm_timeout=2)
     answer = _session(retriever, ChatModel(settings, max_retries=0)).answer(BRAZIL)
