@@ -22,3 +22,7 @@ class StoreError(FolioError):
 
 class LLMError(FolioError):
     """The language model server failed (the message says how)."""
+
+
+class DuplicateError(FolioError):
+    """The same bytes are already stored under another name."""

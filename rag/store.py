@@ -21,7 +21,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from rag.config import Settings
-from rag.errors import StoreError
+from rag.errors import DuplicateError, StoreError
 
 REGISTRY_SUFFIX = "-docs"
 CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
@@ -194,6 +194,9 @@ class Store:
             self._write_document(record, ids, texts, metadatas, vectors)
 
     def _write_document(self, record, ids, texts, metadatas, vectors) -> None:
+        twin = self.document_by_content(record.doc_id)  # checked again under the lock: two uploads at once
+        if twin and twin.source != record.source:
+            raise DuplicateError(f"same content as '{twin.source}', which is already stored")
         previous = self.document(record.source)
         for start in range(0, len(ids), self._batch):
             end = start + self._batch

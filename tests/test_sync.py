@@ -179,3 +179,20 @@ def test_a_named_pipe_is_refused_with_a_reason_instead_of_blocking(tmp_path, sto
     by_name = {r.source: r for r in report.results}
     assert by_name["real.pdf"].status == "ingested"
     assert by_name["pipe.pdf"].status == "failed" and "not a regular file" in by_name["pipe.pdf"].reason
+
+
+def test_identical_bytes_ingested_at_the_same_moment_are_stored_once(tmp_path, settings, minilm):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = make_pdf(tmp_path / "a.pdf", ["Saturn has a large ring system."]).read_bytes()
+
+    stores = [open_store(settings, minilm) for _ in range(2)]  # two writers, each with its own lock handle
+
+    def ingest(name, store):
+        return ingest_bytes(name, data, store, minilm, 64, 8)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(ingest, ["first.pdf", "second.pdf"], stores))
+    assert sorted(r.status for r in results) == ["failed", "ingested"]
+    assert "same content as" in next(r.reason for r in results if r.status == "failed")
+    assert len(open_store(settings, minilm).documents()) == 1
