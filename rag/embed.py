@@ -120,9 +120,14 @@ class OpenAIEmbedder:
             try:
                 response = self._client.embeddings.create(model=self.name, input=list(texts[i : i + self.batch_size]))
             except openai.OpenAIError as error:
-                raise FolioError(f"embedding request failed: {error}") from error
+                raise FolioError(f"embedding request failed: {self._redacted(str(error))}") from None
             out.append(_normalise(np.asarray([d.embedding for d in response.data], dtype=np.float32)))
         return np.concatenate(out)
+
+    def _redacted(self, text: str) -> str:
+        """`text` without the API key (servers echo a rejected key back in their error message)."""
+        key = getattr(self._client, "api_key", "") or ""
+        return text.replace(key, "***") if len(key) >= 8 else text
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -230,3 +230,21 @@ def test_the_api_key_never_reaches_errors_or_logs(retriever, fake_llm, caplog):
     assert headers["authorization"] == f"Bearer {SECRET}"  # it was really sent
     assert SECRET not in answer.error + answer.text
     assert SECRET not in caplog.text
+
+
+def test_an_embedding_error_never_shows_the_api_key(fake_llm):
+    from rag.embed import make_embedder
+    from rag.errors import FolioError
+
+    echo = {"error": {"message": "Incorrect API key provided: sk-secret-embedding-key"}}
+    for _ in range(4):
+        fake_llm.then("status", code=401, body=echo)
+    settings = Settings(
+        _env_file=None,
+        folio_embedding="openai",
+        openai_base_url=fake_llm.base_url,
+        openai_api_key="sk-secret-embedding-key",
+    )
+    with pytest.raises(FolioError) as failed:
+        make_embedder(settings).embed(["a passage"])
+    assert "embedding request failed" in str(failed.value) and "sk-secret-embedding-key" not in str(failed.value)
