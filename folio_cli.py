@@ -48,7 +48,7 @@ def ingest(
     ocr: Annotated[bool, typer.Option(help="OCR pages that have no text layer (scans); default: FOLIO_OCR.")] = None,
 ) -> None:
     """Ingest PDFs: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
-    from ingest import ReadLimits, find_pdfs, ingest_paths
+    from ingest import find_pdfs, ingest_configured
 
     try:
         settings = load_settings()
@@ -72,17 +72,7 @@ def ingest(
                         f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True, markup=False
                     )
 
-            report = ingest_paths(
-                paths,
-                store,
-                embedder,
-                settings.folio_chunk_tokens,
-                settings.folio_chunk_overlap,
-                prune=prune,
-                progress=progress,
-                limits=ReadLimits.from_settings(settings),
-                context_words=settings.folio_context_words,
-            )
+            report = ingest_configured(paths, store, embedder, settings, prune=prune, progress=progress)
     except FolioError as error:
         _fail(error)
     if json_out:
@@ -248,7 +238,7 @@ def evaluate(
     import json
     import tempfile
 
-    from ingest import ReadLimits, ingest_paths
+    from ingest import ingest_configured
     from rag import open_components
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions
 
@@ -261,15 +251,7 @@ def evaluate(
         with (
             console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else contextlib.nullcontext()
         ):
-            ingest_paths(
-                [dataset / "pdfs"],
-                parts.store,
-                parts.embedder,
-                settings.folio_chunk_tokens,
-                settings.folio_chunk_overlap,
-                limits=ReadLimits.from_settings(settings),
-                context_words=settings.folio_context_words,
-            )
+            ingest_configured([dataset / "pdfs"], parts.store, parts.embedder, settings)
         questions = load_questions(dataset, limit)
         k = settings.folio_top_k  # the retriever returns 2k chunks, the ranking MRR@10 reads
         with _progress_bar(json_out) as bar:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
 from bench.misses import miss_causes
-from ingest import ReadLimits, ingest_paths
+from ingest import ReadLimits, ingest_configured
 from rag import Components, Settings, open_components
 from rag.evaluate import OFF_TOPIC, Question, evaluate_answers, evaluate_retrieval, load_questions, split_files
 
@@ -29,15 +29,8 @@ def ingest_dataset(dataset: Path, settings: Settings, **reading) -> tuple[Compon
     the seconds the ingest took."""
     parts = open_components(settings)
     start = time.perf_counter()
-    ingest_paths(
-        [dataset / "pdfs"],
-        parts.store,
-        parts.embedder,
-        settings.folio_chunk_tokens,
-        settings.folio_chunk_overlap,
-        limits=replace(ReadLimits.from_settings(settings), **reading),
-        context_words=settings.folio_context_words,
-    )
+    limits = replace(ReadLimits.from_settings(settings), **reading)
+    ingest_configured([dataset / "pdfs"], parts.store, parts.embedder, settings, limits=limits)
     return parts, time.perf_counter() - start
 
 
@@ -65,7 +58,7 @@ def quality_report(dataset: Path, limit: int | None) -> str:
 
         folio = {name: evaluate_retrieval(retrieve, qs) for name, qs in groups.items()}
         answers = {name: evaluate_answers(parts.session, qs) for name, qs in groups.items() if name != "all"}
-        answers["all"] = evaluate_answers(parts.session, questions)
+        answers["all"] = _pooled(answers, groups)
         misses = miss_causes(retrieve, questions, parts.store.all_chunks(), k)
         name = (
             f"**Folio** ({settings.folio_retrieval}, dense weight {settings.folio_dense_weight}, "
@@ -116,6 +109,16 @@ def quality_report(dataset: Path, limit: int | None) -> str:
             f"MRR ×{folio['mrr@10'] / max(other['mrr@10'], 1e-9):.2f}"
         )
     return "\n".join(lines)
+
+
+def _pooled(by_half: dict[str, dict], groups: dict[str, list[Question]]) -> dict[str, float]:
+    """The answer metrics of all questions from those of the two halves (each question is answered once)."""
+    sizes = {name: len(groups[name]) for name in by_half}
+    total = sum(sizes.values()) or 1
+    first = next(iter(by_half.values()))
+    pooled = {key: sum(m[key] * sizes[name] for name, m in by_half.items()) / total for key in first}
+    pooled["off_topic_refusal"] = first["off_topic_refusal"]  # the same off-topic questions for each half
+    return pooled
 
 
 def quality_section(datasets: list[tuple[Path, int | None]]) -> str:

@@ -14,6 +14,7 @@ _HOMES = {
     "IngestReport": "ingest.sync",
     "find_pdfs": "ingest.sync",
     "ingest_bytes": "ingest.sync",
+    "ingest_configured": "ingest.sync",
     "ingest_paths": "ingest.sync",
     "ReadLimits": "ingest.pdf",
 }

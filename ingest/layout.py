@@ -16,6 +16,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 
+from rag.sentences import FIELD_LABEL
+
 WRAP_WIDTH_SHARE = 0.6  # a line at least this share of the page's usual (90th-percentile) width wrapped
 RUNNING_LINE_SHARE = 0.5  # a line on at least this share of pages (and at least 3) is a running header/footer
 EDGE_LINES = 4  # running headers/footers are looked for among the first and last lines of each page
@@ -26,7 +28,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufeff]")  # \t \n \f \r
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
-_FIELD_LABEL = re.compile(r"^[A-Z][\w&/(),' -]{0,40}:(\s|$)")
 _LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
 _DIGITS = re.compile(r"\d+")
 _HAS_DIGIT = re.compile(r"\d")
@@ -96,7 +97,7 @@ def _joins(line: str, following: str, width: int) -> bool:
     """Whether `following` continues `line` (wrapped prose) rather than starting a new layout line."""
     if _SENTENCE_END.search(line) or is_table_row(line) or is_table_row(following):
         return False
-    if _FIELD_LABEL.match(following) or _LIST_ITEM.match(following) or _is_heading(following):
+    if FIELD_LABEL.match(following) or _LIST_ITEM.match(following) or _is_heading(following):
         return False
     return _wrapped(line, width) or following[:1].islower()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.citations import cited_numbers
 from rag.store import StoredChunk
 
 
@@ -181,8 +182,6 @@ def _covers(source, pages: set[int]) -> bool:
 
 def strict_citation(answer, q: Question) -> bool:
     """Whether a sentence of `answer` that holds a gold answer cites the gold page (see evaluate_answers)."""
-    from rag.citations import cited_numbers
-
     by_number = {s.n: s for s in answer.sources}
     for claim in answer.text.splitlines():
         if not contains_answer(claim, q.answers):
