@@ -1,8 +1,8 @@
 """Ingestion pipeline: PDF files → pages → chunks → vectors → Chroma.
 
-Public API (used by the CLI, the UI and the tests): `ingest_paths`, `ingest_bytes`, `find_pdfs`,
-`ReadLimits`. Names are imported on first use, so the PDF-reading child processes (which import
-`ingest.pdf` only) start without Chroma and the embedder.
+Public API (used by the CLI, the UI and the tests): `ingest_configured` (every option from the settings),
+`ingest_paths`, `ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use, so the PDF-reading
+child processes (which import `ingest.pdf` only) start without Chroma and the embedder.
 """
 
 from __future__ import annotations
