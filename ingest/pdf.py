@@ -333,7 +333,7 @@ def _ocr_missing_text(data: bytes, pages: list[Page], limits: ReadLimits) -> lis
     try:
         result = ocr_pages(data, [p.number for p in todo], limits.ocr_page_timeout)
     except Exception as error:  # pdfium could not render the file: keep the text pages
-        return [f"OCR failed ({type(error).__name__}: {error})"]
+        return [f"OCR failed ({_reason(error)})"]
     for page in todo:
         page.text, page.reader = clean_text(result.texts.get(page.number, "")), "ocr"
     read = [p.number for p in todo if _has_text(p.text)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-import resource
 
 from ingest.isolate import run_isolated
 from rag.errors import IngestError
@@ -18,7 +17,6 @@ from rag.errors import IngestError
 PREVIEW_SCALE = 1.5  # 108 dpi: a readable page in the browser
 PREVIEW_MAX_PIXELS = 4_000_000  # about an A4 page at 200 dpi
 PREVIEW_SECONDS = 20.0
-PREVIEW_MEMORY_BYTES = 1 << 30  # address space the render may add to the child
 
 
 def render_preview(path: str, page_number: int) -> bytes:
@@ -35,7 +33,6 @@ def preview_scale(width_points: float, height_points: float) -> float:
 def _render_png(path: str, page_number: int) -> bytes:
     import pypdfium2
 
-    _cap_address_space(PREVIEW_MEMORY_BYTES)
     try:
         document = pypdfium2.PdfDocument(path)
         try:
@@ -46,16 +43,5 @@ def _render_png(path: str, page_number: int) -> bytes:
         png = io.BytesIO()
         image.save(png, format="PNG")
         return png.getvalue()
-    except MemoryError as error:
-        raise IngestError("the page needs too much memory to render") from error
     except (pypdfium2.PdfiumError, IndexError, OSError) as error:
         raise IngestError(f"the page cannot be rendered ({type(error).__name__}: {error})") from error
-
-
-def _cap_address_space(extra: int) -> None:
-    """Let this process grow by at most `extra` bytes of address space from now on."""
-    with open("/proc/self/status") as status:
-        current = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = current + extra if hard == resource.RLIM_INFINITY else min(hard, current + extra)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

@@ -1,9 +1,10 @@
 """Scanned pages: OCR'd offline, searchable, and cited to the right page, marked as OCR."""
 
 import pytest
+from fpdf import FPDF
 
 from bench.ocr import cer
-from ingest.pdf import ReadLimits, extract_pages
+from ingest.pdf import ReadLimits, extract_pages, read_pdf
 from ingest.uploads import ingest_upload
 from rag.answer import ChatSession
 from rag.errors import IngestError
@@ -69,3 +70,26 @@ def test_an_uploaded_scan_is_answered_with_a_citation_of_its_page_marked_ocr(mix
     cited = answer.cited_sources[0]
     assert (cited.source, cited.page_at(cited.text.index("Agnes")), cited.ocr) == ("harbour-scan.pdf", 2, True)
     assert "(OCR)" in cited.pages_label
+
+
+def test_a_small_file_of_many_poster_sized_scans_is_read_page_by_page_within_the_memory_cap(tmp_path):
+    """40 pages of 2000 x 2000 pt sharing one image: 940 MB of page images if rendered all at once,
+    past the child's cap; read one page at a time, the scanned text on the last page is found."""
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    poster = tmp_path / "poster.pdf"
+    canvas = FPDF(unit="pt", format=(2000, 2000))
+    for _ in range(40):
+        canvas.add_page()
+        canvas.image(Image.new("L", (8, 8), 200), 0, 0, w=2000, h=2000)
+    canvas.output(str(poster))
+    writer = PdfWriter(clone_from=PdfReader(poster))
+    writer.append(str(make_scanned_pdf(tmp_path / "scan.pdf", [SCAN_2])))
+    writer.write(tmp_path / "bomb.pdf")
+    data = (tmp_path / "bomb.pdf").read_bytes()
+    assert len(data) < 100_000
+
+    extracted = read_pdf(data, ReadLimits())  # in the child process, under its memory cap
+    assert "lighthouse keeper" in extracted.pages[-1].text
+    assert "page(s) 41 read by OCR" in extracted.warnings
