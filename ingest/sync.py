@@ -162,8 +162,12 @@ def ingest_bytes(
     try:
         chunking = f"v{CHUNKER_VERSION}:{chunk_tokens}/{chunk_overlap}/c{context_words}"
         existing = store.document(source)
+        repaired = ""
         if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking) and not force:
-            return FileResult(source, "unchanged", existing.pages, existing.chunks)
+            stored = store.stored_chunks(existing)
+            if stored == existing.chunks:
+                return FileResult(source, "unchanged", existing.pages, existing.chunks)
+            repaired = f"repaired: the store held {stored} of its {existing.chunks} chunks"
         twin = store.document_by_content(doc_id)
         if twin and twin.source != source:
             return FileResult(source, "failed", reason=f"same content as '{twin.source}', which is already stored")
@@ -194,7 +198,8 @@ def ingest_bytes(
     except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the others
         return FileResult(source, "failed", reason=f"unexpected error: {type(error).__name__}: {error}"[:200])
     readers = "+".join(sorted(extracted.readers, key=lambda r: -extracted.readers[r]))
-    return FileResult(source, "ingested", record.pages, record.chunks, reason=record.warnings, reader=readers)
+    reason = "; ".join(filter(None, [repaired, record.warnings]))
+    return FileResult(source, "ingested", record.pages, record.chunks, reason=reason, reader=readers)
 
 
 def _read_regular_file(path: Path) -> bytes:

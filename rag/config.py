@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     folio_collection: str = "folio"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    folio_chroma_timeout: float = Field(default=30.0, gt=0)
 
     # ingestion
     folio_embedding: Literal["local", "openai"] = "local"

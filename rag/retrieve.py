@@ -166,7 +166,7 @@ class Retriever:
         )
         return self._index.as_retriever(similarity_top_k=k, filters=filters)
 
-    def _keyword(self, live: set[str], k: int) -> BM25Retriever:
+    def _keyword(self, live: set[str], k: int) -> BaseRetriever:
         key = tuple(sorted(live))
         with self._lock:
             retriever = self._keyword_cache.get(key)
@@ -181,6 +181,8 @@ class Retriever:
                     for c in self.store.all_chunks()
                     if c.metadata.get("version") in live
                 ]
+                if not nodes:  # registered documents whose chunks are gone (repaired by the next ingest)
+                    return _Fetched([])
                 retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=k, language="english")
                 self._keyword_cache = {key: retriever}  # keep one: the documents changed, old ones are stale
             retriever.similarity_top_k = min(k, len(retriever.corpus))

@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from filelock import FileLock, Timeout
 
@@ -24,6 +27,7 @@ from rag.config import Settings
 from rag.errors import DuplicateError, StoreError
 
 REGISTRY_SUFFIX = "-docs"
+ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
 CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
 
 
@@ -101,14 +105,33 @@ def make_client(settings: Settings):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
+        where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+        deadline = httpx.Timeout(settings.folio_chroma_timeout)
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            # chromadb's own first request has no deadline: a frozen server would hang here for ever
+            httpx.get(f"http://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat", timeout=deadline)
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except httpx.TimeoutException as error:
+            raise StoreError(f"{where} did not answer within {deadline.read:g} s (FOLIO_CHROMA_TIMEOUT)") from error
         except Exception as error:  # chromadb raises plain ValueError/httpx errors here
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({error})"
-            ) from error
+            raise StoreError(f"cannot reach {where} ({error})") from error
+        _set_deadline(client, deadline)
+        return client
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def _set_deadline(client, deadline: httpx.Timeout) -> None:
+    """Give every request of chromadb's HTTP client a deadline.
+
+    chromadb 1.5 builds its httpx session with `timeout=None` and offers no setting for it
+    (chroma-core/chroma#5805), so the session is reached through the client; tests/test_chroma_server.py
+    checks that a frozen server gives a StoreError within the deadline, so a chromadb change that
+    moves the session fails there.
+    """
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = deadline
 
 
 def _translated(method: Callable) -> Callable:
@@ -222,14 +245,31 @@ class Store:
 
     @_translated
     def repair(self) -> int:
-        """Delete chunks that no registered document owns (left by an interrupted write)."""
+        """Delete chunks that no registered document owns (left by an interrupted write).
+
+        With a Chroma server there is no lock between writers: another process may be writing a
+        document right now, its chunks stored and its registry record not yet. So there, only orphans
+        older than ORPHAN_GRACE_SECONDS are deleted (measured before: two ingests at once lost all 600
+        chunks of one document this way).
+        """
         with self._writing():
             owned = [d.version for d in self.documents()]
             where = {"version": {"$nin": owned}} if owned else None
-            orphans = self.chunks.get(where=where, include=[])["ids"]
+            found = self.chunks.get(where=where, include=["metadatas"])
+            grace = 0 if self._lock else ORPHAN_GRACE_SECONDS
+            orphans = [
+                chunk_id
+                for chunk_id, metadata in zip(found["ids"], found["metadatas"], strict=True)
+                if _age_seconds(metadata.get("ingested_at", "")) >= grace
+            ]
             for start in range(0, len(orphans), self._batch):
                 self.chunks.delete(ids=orphans[start : start + self._batch])
             return len(orphans)
+
+    @_translated
+    def stored_chunks(self, record: DocumentRecord) -> int:
+        """How many chunks of this document version the store holds (its record says `record.chunks`)."""
+        return len(self.chunks.get(where={"version": record.version}, include=[])["ids"])
 
     # chunks ----------------------------------------------------------------------------------
 
@@ -270,6 +310,8 @@ class Store:
             raise
         except Exception as error:  # chromadb and httpx raise many types; the message is what matters
             detail = f"{type(error).__name__}: {error}"[:200]
+            if isinstance(error, httpx.TimeoutException):
+                raise StoreError(f"{self.where} did not answer in time (FOLIO_CHROMA_TIMEOUT)") from error
             if "connect" in detail.lower():
                 raise StoreError(f"cannot reach {self.where}: is it running? ({detail})") from error
             raise StoreError(f"{self.where} failed ({detail})") from error
@@ -296,6 +338,14 @@ class Store:
     @property
     def _batch(self) -> int:
         return min(1000, self._client.get_max_batch_size())
+
+
+def _age_seconds(iso_time: str) -> float:
+    """Seconds since an ISO timestamp; infinite when there is none (chunks written before it was recorded)."""
+    try:
+        return (datetime.now(UTC) - datetime.fromisoformat(iso_time)).total_seconds()
+    except ValueError:
+        return math.inf
 
 
 def open_store(settings: Settings, embedder) -> Store:
