@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+# [3], [1, 2], [ 99 ], and the full-width ［99］ and ［1，2］ that models writing CJK text produce
+_MARKER = re.compile(r"[\[［]\s*(\d+(?:\s*[,，]\s*\d+)*)\s*[\]］]")
+_OPEN, _CLOSE = "[［", "]］"
 _MAX_MARKER = 16  # longer bracketed text is not a citation
 
 
@@ -13,7 +15,7 @@ def cited_numbers(text: str) -> list[int]:
     """Source numbers cited in `text`, in order of first citation."""
     seen: dict[int, None] = {}
     for match in _MARKER.finditer(text):
-        for n in match.group(1).split(","):
+        for n in re.split(r"[,，]", match.group(1)):
             seen.setdefault(int(n), None)
     return list(seen)
 
@@ -22,7 +24,7 @@ def _rewrite(marker: str, valid: set[int]) -> str:
     match = _MARKER.fullmatch(marker)
     if not match:
         return marker
-    kept = [n.strip() for n in match.group(1).split(",") if int(n) in valid]
+    kept = [str(int(n)) for n in re.split(r"[,，]", match.group(1)) if int(n) in valid]
     return f"[{', '.join(kept)}]" if kept else ""
 
 
@@ -34,14 +36,14 @@ def filter_citations(pieces: Iterable[str], valid: set[int]) -> Iterator[str]:
         for char in piece:
             if held:
                 held += char
-                if char == "]":
+                if char in _CLOSE:
                     out, held = out + _rewrite(held, valid), ""
-                elif len(held) > _MAX_MARKER or char == "[":
-                    out, held = out + held[:-1], held[-1] if char == "[" else ""
-                    if char != "[":
+                elif len(held) > _MAX_MARKER or char in _OPEN:
+                    out, held = out + held[:-1], held[-1] if char in _OPEN else ""
+                    if char not in _OPEN:
                         out += char
-            elif char == "[":
-                held = "["
+            elif char in _OPEN:
+                held = char
             else:
                 out += char
         if out:

@@ -88,3 +88,28 @@ def test_a_file_that_reads_too_slowly_is_stopped_and_reported():
     with pytest.raises(IngestError, match=r"took longer than 0.2 s and was stopped \(FOLIO_READ_TIMEOUT\)"):
         read_pdf(data, ReadLimits(timeout=0.2))
     assert read_pdf((HOSTILE / "rotated_pages.pdf").read_bytes(), ReadLimits()).page_count == 4
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_a_pdf_encrypted_with_an_empty_password_opens_whatever_the_cipher(tmp_path, algorithm):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(tmp_path / "plain.pdf", ["The access code for the blue warehouse is 4417."])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("", algorithm=algorithm)
+    writer.write(tmp_path / "locked.pdf")
+
+    extracted = read_pdf((tmp_path / "locked.pdf").read_bytes(), ReadLimits())
+    assert "blue warehouse is 4417" in extracted.pages[0].text
+
+
+def test_a_pdf_encrypted_with_a_real_password_is_refused_with_a_reason(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(tmp_path / "plain.pdf", ["The access code for the blue warehouse is 4417."])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("secret", algorithm="AES-256")
+    writer.write(tmp_path / "locked.pdf")
+
+    with pytest.raises(IngestError, match="password"):
+        read_pdf((tmp_path / "locked.pdf").read_bytes(), ReadLimits())

@@ -139,3 +139,9 @@ def test_literal_markdown_shows_names_as_typed():
 )
 def test_inert_markdown_keeps_emphasis_and_defuses_images_links_html_and_math(text, shown):
     assert inert(text) == shown
+
+
+def test_spaced_and_full_width_markers_are_citations_too():
+    pieces = ["Forest [ 99 ] and [", " 1 ] and ［99］ and ［1，", "2］ and ［x］."]
+    assert "".join(filter_citations(pieces, {1, 2})) == "Forest  and [1] and  and [1, 2] and ［x］."
+    assert cited_numbers("a ［2］ b [ 1 ]") == [2, 1]
