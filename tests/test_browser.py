@@ -13,7 +13,10 @@ import pytest
 from tests.conftest import ROOT, SAMPLE_DOCS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)"),
+]
 FLAGS = [
     "--headless",
     "--no-sandbox",

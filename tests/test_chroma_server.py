@@ -20,6 +20,8 @@ from rag.config import Settings
 from rag.errors import StoreError
 from tests.conftest import SAMPLE_DOCS
 
+pytestmark = pytest.mark.slow
+
 CHROMA = str(Path(sys.executable).parent / "chroma")
 
 

@@ -16,6 +16,8 @@ from rag.retrieve import Retriever
 from rag.store import open_store
 from tests.conftest import make_pdf
 
+pytestmark = pytest.mark.slow
+
 FILLER = "Sentence {i} of the {topic} report describes measurements, dates and the people involved. "
 
 

@@ -39,6 +39,7 @@ def check_outcome(entry: dict, status: str, pages: int, reason: str, max_pages: 
         assert status == "ingested" or (status == "failed" and reason), (status, reason)
 
 
+@pytest.mark.slow
 def test_the_hostile_folder_through_the_ingest_command(tmp_path):
     folder = tmp_path / "hostile"
     shutil.copytree(HOSTILE, folder, ignore=shutil.ignore_patterns("*.py", "*.json", "*.md", "*.txt"))

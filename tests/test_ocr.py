@@ -72,6 +72,7 @@ def test_an_uploaded_scan_is_answered_with_a_citation_of_its_page_marked_ocr(mix
     assert "(OCR)" in cited.pages_label
 
 
+@pytest.mark.slow
 def test_a_small_file_of_many_poster_sized_scans_is_read_page_by_page_within_the_memory_cap(tmp_path):
     """40 pages of 2000 x 2000 pt sharing one image: 940 MB of page images if rendered all at once,
     past the child's cap; read one page at a time, the scanned text on the last page is found."""
