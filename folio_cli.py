@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from rag.config import load_settings
+from rag import load_settings, printable
 from rag.errors import FolioError
 
 if TYPE_CHECKING:
@@ -27,8 +27,13 @@ errors = Console(stderr=True)
 SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
 
 
+def _shown(text: str) -> str:
+    """Text Folio did not write (a file name, document text, a model's words) as Rich prints it: literally."""
+    return escape(printable(text))
+
+
 def _fail(error: FolioError) -> None:
-    errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    errors.print(f"[red]error:[/red] {_shown(str(error))}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -63,13 +68,16 @@ def ingest(
             def progress(source, result):
                 nonlocal pages, chunks, done
                 if result is None:
-                    bar.update(task, description=f"{source[-40:]}  ({pages} pages, {chunks} chunks)")
+                    bar.update(task, description=f"{_shown(source[-40:])}  ({pages} pages, {chunks} chunks)")
                     return
                 pages, chunks, done = pages + result.pages, chunks + result.chunks, done + 1
                 bar.advance(task)
                 if bar.disable and not json_out:  # not a terminal (logs, cron): one line per file
                     errors.print(
-                        f"[{done}/{total}] {result.status}: {source}", highlight=False, soft_wrap=True, markup=False
+                        f"[{done}/{total}] {result.status}: {printable(source)}",
+                        highlight=False,
+                        soft_wrap=True,
+                        markup=False,
                     )
 
             report = ingest_configured(paths, store, embedder, settings, prune=prune, progress=progress)
@@ -82,12 +90,12 @@ def ingest(
         style = {"ingested": "green", "unchanged": "dim", "failed": "red", "pruned": "yellow"}
         for r in report.results:  # names and reasons come from files: plain text, never Rich markup
             table.add_row(
-                Text(r.source),
+                Text(printable(r.source)),
                 Text(r.status, style=style[r.status]),
                 str(r.pages or ""),
                 str(r.chunks or ""),
                 r.reader,
-                Text(r.reason),
+                Text(printable(r.reason)),
             )
         console.print(table)
         console.print(", ".join(f"{report.count(s)} {s}" for s in ("ingested", "unchanged", "failed", "pruned")))
@@ -110,7 +118,9 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     table = Table("document", "pages", "chunks", "ingested", "warnings")
     for d in documents:
-        table.add_row(Text(d.source), str(d.pages), str(d.chunks), d.ingested_at, Text(d.warnings))
+        table.add_row(
+            Text(printable(d.source)), str(d.pages), str(d.chunks), d.ingested_at, Text(printable(d.warnings))
+        )
     console.print(table if documents else "No documents yet: run `folio ingest FOLDER`.")
 
 
@@ -123,7 +133,7 @@ def rm(sources: Annotated[list[str], typer.Argument(help="Document names as `fol
     except FolioError as error:
         _fail(error)
     for source in sources:
-        console.print(f"{'not found' if source in missing else 'removed'}: {escape(source)}")
+        console.print(f"{'not found' if source in missing else 'removed'}: {_shown(source)}")
     raise typer.Exit(1 if missing else 0)
 
 
@@ -134,16 +144,16 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
     answer = None
     for event in session.ask(question, documents or None):
         if isinstance(event, Token):
-            console.out(event.text, end="", highlight=False)
+            console.out(printable(event.text), end="", highlight=False)
         elif isinstance(event, Error):
-            console.print(f"\n[red]error:[/red] {escape(event.message)}")
+            console.print(f"\n[red]error:[/red] {_shown(event.message)}")
         elif isinstance(event, Done):
             answer = event.answer
     console.print()
     for source in answer.cited_sources:
         snippet = " ".join(source.text.split())[:160]
         console.print(
-            f"[bold]\\[{source.n}][/bold] {escape(source.source)}, {source.pages_label}: [dim]{escape(snippet)}…[/dim]",
+            f"[bold]\\[{source.n}][/bold] {_shown(source.source)}, {source.pages_label}: [dim]{_shown(snippet)}…[/dim]",
             highlight=False,
         )
     return answer

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +27,7 @@ MIN_TEXT_CHARS = 1  # a page with no visible character at all has no text layer 
 ENCRYPTED = "PDF is encrypted (password-protected); remove the password and try again"
 GLUED_WORD_CHARS = 7.0  # mean characters per word above this: pypdf likely lost the spaces ("Atotalof38")
 FRAGMENTED_WORDS_PER_LINE = 2.0  # fewer words per line than this: pypdf likely broke every word onto a line
+UNMAPPED_SHARE = 0.2  # control characters among a page's visible ones above this: glyph codes, not text
 BETTER_BY = 1.15  # the other reader must give this many times more words (glued) or words per line
 
 Reader = Literal["pypdf", "pdfium", "ocr"]
@@ -102,6 +104,7 @@ class _RawPdf:
     labels: list[str]
     title: str = ""
     refused: str = ""  # why pypdf could not read the file, when pdfium read all of it
+    attachments: tuple[str, ...] = ()  # names of files embedded in the PDF (a portfolio's documents)
 
 
 def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPdf:
@@ -109,6 +112,9 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
     _check_signature(data)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every repair it makes
     raw = _read(data, limits)
+    unmapped = [number for number, text in enumerate(raw.texts, start=1) if _unmapped(text)]
+    for number in unmapped:  # drop the junk: OCR reads these pages like scans
+        raw.texts[number - 1] = ""
     furniture = running_lines(raw.texts) if limits.layout else {}
     pages = [
         Page(
@@ -119,11 +125,15 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
         )
         for number, (text, reader, label) in enumerate(zip(raw.texts, raw.readers, raw.labels, strict=True), start=1)
     ]
-    warnings = _ocr_missing_text(data, pages, limits) if limits.ocr else []
+    warnings = [f"page(s) {_ranges(unmapped)}: text in fonts without a Unicode map was dropped"] if unmapped else []
+    warnings += _ocr_missing_text(data, pages, limits) if limits.ocr else []
     with_text = [p for p in pages if _has_text(p.text)]
     if not with_text:
         hint = "OCR found no text either" if limits.ocr else "OCR is off (FOLIO_OCR=false)"
-        raise IngestError(f"no extractable text (scanned or blank?) in {len(pages)} page(s); {hint}")
+        what = (
+            "only glyph codes (fonts without a Unicode map)" if unmapped else "no extractable text (scanned or blank?)"
+        )
+        raise IngestError(f"{what} in {len(pages)} page(s); {hint}")
     if len(with_text) < len(pages):
         blank = [p.number for p in pages if not _has_text(p.text)]
         warnings.append(f"no text on page(s) {_ranges(blank)} (scanned or blank?)")
@@ -132,6 +142,9 @@ def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPd
         warnings.append(f"read with pdfium: pypdf could not ({raw.refused})")
     elif other:
         warnings.append(f"page(s) {_ranges(other)} read with pdfium (pypdf's text was unusable)")
+    if raw.attachments:
+        names = ", ".join(raw.attachments[:3]) + (", …" if len(raw.attachments) > 3 else "")
+        warnings.append(f"{len(raw.attachments)} attached file(s) not read ({names}): add them as files of their own")
     running = list(dict.fromkeys(text for text in furniture.values() if text))
     return ExtractedPdf(with_text, len(pages), warnings, title=raw.title, running=running)
 
@@ -184,7 +197,7 @@ def _read_pypdf(data: bytes, limits: ReadLimits) -> _RawPdf:
             texts.append("")
         total += len(texts[-1])
         _check_chars(total, len(texts), limits)
-    return _RawPdf(texts, ["pypdf"] * count, _printed_labels(reader), _title(reader))
+    return _RawPdf(texts, ["pypdf"] * count, _printed_labels(reader), _title(reader), attachments=_attachments(reader))
 
 
 def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str = "") -> _RawPdf:
@@ -303,6 +316,20 @@ def _title(reader: PdfReader) -> str:
         return str((reader.metadata or {}).get("/Title") or "").strip()
     except Exception:
         return ""
+
+
+def _attachments(reader: PdfReader) -> tuple[str, ...]:
+    try:
+        return tuple(str(name) for name in reader.attachments)
+    except Exception:  # a broken name tree costs the notice, not the file
+        return ()
+
+
+def _unmapped(text: str) -> bool:
+    """Whether a page's text is mostly glyph codes: a font without a Unicode map gives control characters."""
+    visible = [c for c in text if not c.isspace()]
+    controls = sum(unicodedata.category(c) == "Cc" for c in visible)
+    return bool(visible) and controls / len(visible) > UNMAPPED_SHARE
 
 
 def _reason(error: Exception) -> str:

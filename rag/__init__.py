@@ -20,6 +20,9 @@ _HOMES = {
     "Settings": "rag.config",
     "load_settings": "rag.config",
     "Components": "rag.components",
+    "inert": "rag.display",
+    "literal": "rag.display",
+    "printable": "rag.display",
     "open_components": "rag.components",
 }
 __all__ = sorted(_HOMES)

