@@ -45,6 +45,17 @@ def make_scanned_pdf(path: Path, pages: list[str | None], dpi: int = 150) -> Pat
     return path
 
 
+def make_poster_scans(path: Path, pages: int, points: int = 2000) -> Path:
+    """A small file of many huge image-only pages sharing one 8x8 image (hundreds of MB of page images)."""
+    pdf = FPDF(unit="pt", format=(points, points))
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.image(Image.new("L", (8, 8), 200), 0, 0, w=points, h=points)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    return path
+
+
 def cer(reference: str, hypothesis: str) -> float:
     """Character error rate: edit distance / reference length (whitespace normalised)."""
     ref, hyp = " ".join(reference.split()), " ".join(hypothesis.split())

@@ -1,9 +1,8 @@
 """Scanned pages: OCR'd offline, searchable, and cited to the right page, marked as OCR."""
 
 import pytest
-from fpdf import FPDF
 
-from bench.ocr import cer
+from bench.ocr import cer, make_poster_scans
 from ingest.pdf import ReadLimits, extract_pages, read_pdf
 from ingest.uploads import ingest_upload
 from rag.answer import ChatSession
@@ -76,15 +75,9 @@ def test_an_uploaded_scan_is_answered_with_a_citation_of_its_page_marked_ocr(mix
 def test_a_small_file_of_many_poster_sized_scans_is_read_page_by_page_within_the_memory_cap(tmp_path):
     """40 pages of 2000 x 2000 pt sharing one image: 940 MB of page images if rendered all at once,
     past the child's cap; read one page at a time, the scanned text on the last page is found."""
-    from PIL import Image
     from pypdf import PdfReader, PdfWriter
 
-    poster = tmp_path / "poster.pdf"
-    canvas = FPDF(unit="pt", format=(2000, 2000))
-    for _ in range(40):
-        canvas.add_page()
-        canvas.image(Image.new("L", (8, 8), 200), 0, 0, w=2000, h=2000)
-    canvas.output(str(poster))
+    poster = make_poster_scans(tmp_path / "poster.pdf", 40)
     writer = PdfWriter(clone_from=PdfReader(poster))
     writer.append(str(make_scanned_pdf(tmp_path / "scan.pdf", [SCAN_2])))
     writer.write(tmp_path / "bomb.pdf")
