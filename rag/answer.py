@@ -7,13 +7,13 @@ One code path for every front end: the CLI, the UI and the tests iterate `ChatSe
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from llama_index.core.llms import ChatMessage
 from llama_index.core.memory import ChatMemoryBuffer
 
-from rag.citations import cited_numbers, filter_citations
+from rag.citations import cited_numbers, filter_citations, renumber
 from rag.embed import count_tokens
 from rag.errors import FolioError, LLMError
 from rag.extractive import best_quotes
@@ -93,6 +93,13 @@ class ChatSession:
         """Forget the conversation."""
         self.memory.reset()
 
+    def restore(self, turns: Sequence[tuple[str, str]]) -> None:
+        """Remember these (question, answer) turns instead: a conversation resumed from where it was saved."""
+        self.memory.reset()
+        for question, text in turns:
+            self.memory.put(ChatMessage(role="user", content=question))
+            self.memory.put(ChatMessage(role="assistant", content=text))
+
     def answer(self, question: str, documents: Sequence[str] | None = None) -> Answer:
         """Ask and wait for the whole answer."""
         for event in self.ask(question, documents):
@@ -103,6 +110,7 @@ class ChatSession:
     def ask(self, question: str, documents: Sequence[str] | None = None) -> Iterator[Event]:
         """Answer `question` from the documents (all, or only those named), streaming events."""
         answer = Answer(question=question, query=question)
+        first_use: dict[int, int] = {}  # source number → its citation number, in the order the answer cites them
         try:
             answer.query = self._standalone(question)
             retrieved = self.retriever.retrieve(answer.query, self.top_k, documents)
@@ -112,7 +120,7 @@ class ChatSession:
             else:
                 answer.sources = build_sources(retrieved.chunks, count_tokens, self.context_tokens, self.top_k)
                 yield Sources(answer.sources)
-                events = self._generate(answer) if self.llm else self._extract(answer)
+                events = self._generate(answer, first_use) if self.llm else self._extract(answer, first_use)
                 for event in events:
                     if isinstance(event, Token):
                         answer.text += event.text
@@ -121,7 +129,7 @@ class ChatSession:
             answer.error = str(error)
             answer.mode = "error" if not answer.text else answer.mode
             yield Error(answer.error)
-        answer.cited = [n for n in cited_numbers(answer.text) if n <= len(answer.sources)]
+        _number_by_first_use(answer, first_use)
         if answer.text:
             self.memory.put(ChatMessage(role="user", content=question))
             self.memory.put(ChatMessage(role="assistant", content=answer.text))
@@ -137,28 +145,38 @@ class ChatSession:
         rewritten = self.llm.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten or question
 
-    def _generate(self, answer: Answer) -> Iterator[Event]:
+    def _generate(self, answer: Answer, first_use: dict[int, int]) -> Iterator[Event]:
         messages = [{"role": "system", "content": SYSTEM_PROMPT}]
         messages += [{"role": m.role.value, "content": m.content} for m in self.memory.get()]
         messages.append({"role": "user", "content": user_prompt(answer.question, answer.sources)})
         answer.mode = "generated"
         valid = {s.n for s in answer.sources}
         try:
-            for text in filter_citations(self.llm.stream(messages), valid):
+            for text in filter_citations(self.llm.stream(messages), valid, first_use):
                 yield Token(text)
         except LLMError:
             if answer.text:
                 yield Token(" …")
             raise
 
-    def _extract(self, answer: Answer) -> Iterator[Event]:
+    def _extract(self, answer: Answer, first_use: dict[int, int]) -> Iterator[Event]:
         quotes = best_quotes(answer.question, answer.sources)
         if not quotes:
             answer.mode = "not_found"
             yield Token(NOT_FOUND)
             return
         lines = [f"> {q.text} [{q.source.n}] — *{q.source.source}, {q.source.page_label(q.page)}*" for q in quotes]
-        yield Token("Quoted from your documents (offline mode, no language model):\n\n" + "\n>\n".join(lines))
+        text = "Quoted from your documents (offline mode, no language model):\n\n" + "\n>\n".join(lines)
+        yield Token(renumber(text, first_use))
+
+
+def _number_by_first_use(answer: Answer, first_use: dict[int, int]) -> None:
+    """Sources renumbered to match the answer's markers ([1], [2], [3] in order of first citation); uncited
+    sources follow in their retrieval order."""
+    order = sorted(first_use, key=first_use.get) + [s.n for s in answer.sources if s.n not in first_use]
+    by_number = {s.n: s for s in answer.sources}
+    answer.sources = [replace(by_number[old], n=new) for new, old in enumerate(order, start=1)]
+    answer.cited = [n for n in cited_numbers(answer.text) if n <= len(answer.sources)]
 
 
 def _token_list(text: str) -> list[int]:

@@ -20,16 +20,34 @@ def cited_numbers(text: str) -> list[int]:
     return list(seen)
 
 
-def _rewrite(marker: str, valid: set[int]) -> str:
+def renumber(text: str, first_use: dict[int, int]) -> str:
+    """Markers of `text` numbered by first use: `first_use` maps each source number seen so far to its new one
+    and grows as new numbers appear (pass the same dict to number a stream consistently)."""
+    return _MARKER.sub(lambda match: _rewrite(match.group(0), None, first_use), text)
+
+
+_FOOTNOTE = str.maketrans("[［]］0123456789", "⁽⁽⁾⁾⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def footnote_marks(text: str) -> str:
+    """A document's own bracketed numbers ("[2]", Wikipedia's footnotes) as superscripts ("⁽²⁾"), so that they
+    are never read as, or mistaken for, Folio's citations. Same length: page offsets into the text still hold."""
+    return _MARKER.sub(lambda match: match.group(0).translate(_FOOTNOTE), text)
+
+
+def _rewrite(marker: str, valid: set[int] | None, first_use: dict[int, int] | None = None) -> str:
     match = _MARKER.fullmatch(marker)
     if not match:
         return marker
-    kept = [str(int(n)) for n in re.split(r"[,，]", match.group(1)) if int(n) in valid]
-    return f"[{', '.join(kept)}]" if kept else ""
+    kept = [int(n) for n in re.split(r"[,，]", match.group(1)) if valid is None or int(n) in valid]
+    if first_use is not None:
+        kept = [first_use.setdefault(n, len(first_use) + 1) for n in kept]
+    return f"[{', '.join(map(str, dict.fromkeys(kept)))}]" if kept else ""
 
 
-def filter_citations(pieces: Iterable[str], valid: set[int]) -> Iterator[str]:
-    """Pass streamed text through, holding back a possible marker until it closes."""
+def filter_citations(pieces: Iterable[str], valid: set[int], first_use: dict[int, int] | None = None) -> Iterator[str]:
+    """Pass streamed text through, holding back a possible marker until it closes; markers naming no valid
+    source are dropped, and with `first_use` the others are numbered by first use (see `renumber`)."""
     held = ""
     for piece in pieces:
         out = ""
@@ -37,7 +55,7 @@ def filter_citations(pieces: Iterable[str], valid: set[int]) -> Iterator[str]:
             if held:
                 held += char
                 if char in _CLOSE:
-                    out, held = out + _rewrite(held, valid), ""
+                    out, held = out + _rewrite(held, valid, first_use), ""
                 elif len(held) > _MAX_MARKER or char in _OPEN:
                     out, held = out + held[:-1], held[-1] if char in _OPEN else ""
                     if char not in _OPEN:

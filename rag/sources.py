@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.citations import footnote_marks
 from rag.sentences import sentence_spans
 from rag.store import CONTEXT_KEY, PageSpan, StoredChunk
 
@@ -65,6 +66,7 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         if len(sources) == limit:
             break
         text, breaks = _join([group["chunks"][i] for i in sorted(group["chunks"])])
+        text = footnote_marks(text)
         tokens = count_tokens(text)
         if sources and used + tokens > budget_tokens:
             continue

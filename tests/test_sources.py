@@ -5,7 +5,7 @@ import json
 import pytest
 
 from rag.answer import Answer
-from rag.citations import cited_numbers, filter_citations
+from rag.citations import cited_numbers, filter_citations, footnote_marks
 from rag.display import inert, literal
 from rag.evaluate import (
     Question,
@@ -145,3 +145,17 @@ def test_spaced_and_full_width_markers_are_citations_too():
     pieces = ["Forest [ 99 ] and [", " 1 ] and ［99］ and ［1，", "2］ and ［x］."]
     assert "".join(filter_citations(pieces, {1, 2})) == "Forest  and [1] and  and [1, 2] and ［x］."
     assert cited_numbers("a ［2］ b [ 1 ]") == [2, 1]
+
+
+def test_citations_are_numbered_in_order_of_first_use_even_mid_stream():
+    first_use: dict[int, int] = {}
+    pieces = ["Rain [5]. Forest [3", "] and [5, 1]. Again [3]."]
+    assert "".join(filter_citations(pieces, {1, 3, 5}, first_use)) == "Rain [1]. Forest [2] and [1, 3]. Again [2]."
+    assert first_use == {5: 1, 3: 2, 1: 3}
+
+
+def test_a_documents_own_bracketed_numbers_become_superscripts_of_the_same_length():
+    text = "Brazil holds 60% of the forest.[2] Peru [13] follows [1, 4]."
+    marked = footnote_marks(text)
+    assert marked == "Brazil holds 60% of the forest.⁽²⁾ Peru ⁽¹³⁾ follows ⁽¹, ⁴⁾."
+    assert len(marked) == len(text) and cited_numbers(marked) == []

@@ -1,0 +1,205 @@
+"""Saved conversations: every chat and every turn, with the sources each answer showed, in SQLite.
+
+One file in FOLIO_DATA_DIR, shared by the UI (any number of browser tabs and server restarts) and
+`folio chat --resume`. Each call opens its own connection (WAL mode, so readers never wait for a writer):
+Streamlit runs each session in its own thread, and sqlite3 connections must not cross threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rag.answer import Answer
+from rag.errors import StoreError
+from rag.sources import Source
+
+SCHEMA_VERSION = 1
+NEW_CHAT = "New chat"
+TITLE_CHARS = 60
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text TEXT NOT NULL,
+    mode TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    sources TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    title: str
+    collection: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """One stored turn half: the user's question, or Folio's answer with the sources it showed."""
+
+    role: str  # "user" or "assistant"
+    text: str
+    mode: str = ""  # the answer's mode: generated, extractive, not_found, error
+    error: str = ""
+    sources: list[Source] = field(default_factory=list)
+
+
+class Conversations:
+    """The conversation file of one data folder."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path} was written by a newer Folio (schema {version}, this one knows {SCHEMA_VERSION})"
+                )
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def start(self, collection: str, title: str = NEW_CHAT) -> Conversation:
+        """A new, empty conversation."""
+        now = _now()
+        conversation = Conversation(uuid.uuid4().hex[:12], title, collection, now, now)
+        with self._connection() as db:
+            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", tuple(asdict(conversation).values()))
+        return conversation
+
+    def list(self, collection: str | None = None) -> list[Conversation]:
+        """Conversations, most recently used first (only those of `collection`, when given)."""
+        query, args = "SELECT * FROM conversations", ()
+        if collection is not None:
+            query, args = query + " WHERE collection = ?", (collection,)
+        with self._connection() as db:
+            rows = db.execute(query + " ORDER BY updated_at DESC, rowid DESC", args).fetchall()
+        return [Conversation(*row) for row in rows]
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        with self._connection() as db:
+            row = db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return Conversation(*row) if row else None
+
+    def find(self, prefix: str) -> Conversation | None:
+        """The conversation whose id starts with `prefix` ("last" = the most recent), if exactly one does."""
+        if prefix == "last":
+            return next(iter(self.list()), None)
+        matches = [c for c in self.list() if c.id.startswith(prefix)]
+        return matches[0] if len(matches) == 1 else None
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        title = " ".join(title.split())[:TITLE_CHARS] or NEW_CHAT
+        with self._connection() as db:
+            db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def delete(self, conversation_id: str) -> None:
+        with self._connection() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    def messages(self, conversation_id: str) -> list[Message]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT role, text, mode, error, sources FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        return [Message(role, text, mode, error, _sources(stored)) for role, text, mode, error, stored in rows]
+
+    def add_turn(self, conversation_id: str, answer: Answer) -> None:
+        """Store a question and its answer (with the sources shown under it); the first question names the chat."""
+        now = _now()
+        shown = answer.cited_sources or (answer.sources if answer.error else [])
+        sources = json.dumps([asdict(source) for source in shown])
+        with self._connection() as db:
+            db.execute(
+                "INSERT INTO messages (conversation_id, role, text, created_at) VALUES (?, 'user', ?, ?)",
+                (conversation_id, answer.question, now),
+            )
+            db.execute(
+                "INSERT INTO messages (conversation_id, role, text, mode, error, sources, created_at) "
+                "VALUES (?, 'assistant', ?, ?, ?, ?, ?)",
+                (conversation_id, answer.text, answer.mode, answer.error, sources, now),
+            )
+            db.execute(
+                "UPDATE conversations SET updated_at = ?, "
+                "title = CASE WHEN title = ? THEN ? ELSE title END WHERE id = ?",
+                (now, NEW_CHAT, _title(answer.question), conversation_id),
+            )
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]:
+        """(question, answer text) pairs of the answered turns, oldest first: what a resumed session remembers."""
+        messages = self.messages(conversation_id)
+        pairs = zip(messages[::2], messages[1::2], strict=False)
+        return [(question.text, answer.text) for question, answer in pairs if answer.text]
+
+    def markdown(self, conversation_id: str) -> str:
+        """The whole conversation as Markdown, each answer followed by its sources."""
+        conversation = self.get(conversation_id)
+        lines = [f"# {conversation.title if conversation else 'Folio conversation'}", ""]
+        for message in self.messages(conversation_id):
+            if message.role == "user":
+                lines += [f"**You:** {message.text}", ""]
+                continue
+            lines += [f"**Folio:** {message.text}" if message.text else "**Folio:**", ""]
+            if message.error:
+                lines += [f"> Error: {message.error}", ""]
+            lines += [
+                f"- [{s.n}] {s.source}, {s.pages_label}: {' '.join(s.text.split())[:300]}" for s in message.sources
+            ]
+            lines += [""] if message.sources else []
+        return "\n".join(lines)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA foreign_keys = ON")
+                yield db
+        except sqlite3.Error as error:
+            raise StoreError(f"the conversation file {self.path} failed ({type(error).__name__}: {error})") from error
+
+
+def open_conversations(data_dir: Path) -> Conversations:
+    """The conversations saved in this data folder."""
+    return Conversations(data_dir / "conversations.sqlite3")
+
+
+def _sources(stored: str) -> list[Source]:
+    sources = []
+    for item in json.loads(stored):
+        item["page_breaks"] = tuple(tuple(pair) for pair in item["page_breaks"])
+        item["printed"] = tuple(tuple(pair) for pair in item.get("printed", ()))
+        sources.append(Source(**item))
+    return sources
+
+
+def _title(question: str) -> str:
+    words = " ".join(question.split())
+    return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
