@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rag import load_settings, printable
-from rag.errors import FolioError
+from rag.errors import ConfigError, FolioError
 
 if TYPE_CHECKING:
     from rag import Answer, Settings
@@ -200,12 +200,29 @@ def ask(
 @app.command()
 def chat(
     document: Annotated[list[str] | None, typer.Option("--doc", help="Only search this document (repeatable).")] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Go on with a saved chat: its id (or a prefix), or 'last'.")
+    ] = None,
 ) -> None:
-    """Interactive conversation; follow-up questions use the conversation (empty line or Ctrl-D to quit)."""
-    from rag import open_components
+    """Interactive conversation, saved like the web UI's chats (empty line or Ctrl-D to quit)."""
+    from rag import open_components, open_conversations
 
     try:
-        session = open_components(load_settings()).session()
+        parts = open_components(load_settings())
+        chats = open_conversations(parts.settings.folio_data_dir)
+        session = parts.session()
+        if resume:
+            saved = chats.find(resume)
+            if saved is None:
+                raise ConfigError(f"no saved chat matches '{resume}' (see `folio chats`)")
+            session.restore(chats.history(saved.id))
+            console.print(f"Resuming [bold]{_shown(saved.title)}[/bold] ({saved.id}).")
+            for message in chats.messages(saved.id)[-4:]:
+                console.print(
+                    f"[dim]{'you' if message.role == 'user' else 'folio'}: {_shown(message.text[:200])}[/dim]"
+                )
+        else:
+            saved = chats.start(parts.settings.folio_collection)
     except FolioError as error:
         _fail(error)
     console.print(f"Folio ({session.mode} answers). Ask about your documents; an empty line quits.")
@@ -216,7 +233,34 @@ def chat(
             break
         if not question:
             break
-        _print_stream(session, question, document)
+        chats.add_turn(saved.id, _print_stream(session, question, document))
+    if chats.messages(saved.id):
+        console.print(f"Saved as chat {saved.id}: `folio chat --resume {saved.id}` goes on with it.")
+    else:
+        chats.delete(saved.id)
+
+
+@app.command()
+def chats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List saved chats (web UI and `folio chat`), most recent first."""
+    import json
+    from dataclasses import asdict
+
+    from rag import open_conversations
+
+    try:
+        listed = open_conversations(load_settings().folio_data_dir).list()
+    except FolioError as error:
+        _fail(error)
+    if json_out:
+        print(json.dumps([asdict(c) for c in listed], indent=2))
+        return
+    table = Table("id", "title", "collection", "last used")
+    for conversation in listed:
+        table.add_row(
+            conversation.id, Text(printable(conversation.title)), conversation.collection, conversation.updated_at[:16]
+        )
+    console.print(table if listed else "No saved chats yet.")
 
 
 def _progress_bar(json_out: bool) -> Progress:

@@ -1,58 +1,97 @@
-"""Folio's web UI: chat with cited sources, uploads, document manager, settings.
+"""Folio's web UI: saved chats with cited sources, background uploads, document manager, settings.
 
-Calls the public APIs of `rag` and `ingest` only; every FolioError is shown as a message.
+Calls the public APIs of `rag` and `ingest` only; every FolioError is shown as a message. Nothing lives
+only in the page: chats are in SQLite (a reload or a restart brings them back with their sources), and
+ingestion runs in a background queue that no click can cancel.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
 from pathlib import Path
 
 import streamlit as st
 
-from ingest import ReadLimits, ingest_bytes
+from ingest import IngestJobs, ReadLimits, ingest_bytes
 from ingest.preview import render_preview
 from ingest.uploads import ingest_upload
-from rag import Components, Done, Error, Token, load_settings, open_components
+from rag import Components, Done, Error, Sources, Token, load_settings, open_components
 from rag.citations import cited_sentences
+from rag.conversations import Conversations, Message, open_conversations
 from rag.display import inert, literal
 from rag.errors import FolioError
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
+SEARCHING = "_Searching your documents…_"
 
 
-@st.cache_resource(show_spinner="Loading the embedding model and the store…")
+@st.cache_resource(show_spinner=False)
 def components() -> Components:
     """Embedder, store, retriever and LLM client, loaded once per server process."""
     return open_components(load_settings())
 
 
-def upload_panel(parts: Components) -> None:
+@st.cache_resource(show_spinner=False)
+def ingest_jobs() -> IngestJobs:
+    """The background ingest queue, one per server process: it outlives every rerun and browser tab."""
+    return IngestJobs()
+
+
+@st.cache_resource(show_spinner=False)
+def conversations(data_dir: str) -> Conversations:
+    return open_conversations(Path(data_dir))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def page_image(path: str, page: int, modified: float) -> bytes:
+    """A cited page as a PNG (cached: every rerun shows every saved answer's sources again)."""
+    return render_preview(path, page)
+
+
+# access ---------------------------------------------------------------------------------------
+
+
+def require_password(password: str) -> None:
+    """With FOLIO_PASSWORD set, nothing of the app shows before the right password."""
+    if not password or st.session_state.get("signed_in"):
+        return
+    with st.form("sign-in"):
+        typed = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in") and hmac.compare_digest(typed.encode(), password.encode()):
+            st.session_state.signed_in = True
+            st.rerun()
+        elif typed:
+            st.error("Wrong password.")
+    st.stop()
+
+
+# documents --------------------------------------------------------------------------------------
+
+
+def upload_panel(parts: Components, jobs: IngestJobs) -> None:
+    """Files chosen here are queued at once; the uploader is then emptied (a new widget key)."""
     limit = parts.settings.folio_max_upload_mb
-    files = st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True)
+    key = f"uploader-{st.session_state.setdefault('uploads', 0)}"
+    files = st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True, key=key)
     if not files or not st.button("Ingest uploaded files", type="primary"):
         return
     for file in files:
-        with st.spinner(f"Ingesting {file.name}…"):
-            result = ingest_upload(file.name, file.getvalue(), parts.store, parts.embedder, parts.settings)
-        if result.status == "failed":
-            st.error(f"{literal(result.source)}: {literal(result.reason)}")
-        elif result.status == "unchanged":
-            st.info(f"{literal(result.source)}: already stored, unchanged")
-        else:
-            notes = f" {literal(result.reason)}" if result.reason else ""
-            st.success(f"{literal(result.source)}: ingested {result.pages} pages, {result.chunks} chunks.{notes}")
+        name, data = file.name, file.getvalue()
+        work = lambda steps, name=name, data=data: ingest_upload(  # noqa: E731
+            name, data, parts.store, parts.embedder, parts.settings, steps
+        )
+        jobs.submit(name, "upload", work)
+    st.session_state.uploads += 1
+    st.rerun()
 
 
-def reindex(parts: Components, doc) -> None:
-    try:
-        data = Path(doc.path).read_bytes()
-    except OSError as error:
-        st.error(f"{literal(doc.source)}: cannot read {literal(doc.path)} ({error.strerror})")
-        return
+def queue_reindex(parts: Components, jobs: IngestJobs, doc) -> None:
     settings = parts.settings
-    with st.spinner(f"Re-indexing {doc.source}…"):
-        result = ingest_bytes(
+
+    def work(steps):
+        data = Path(doc.path).read_bytes()
+        return ingest_bytes(
             doc.source,
             data,
             parts.store,
@@ -63,34 +102,125 @@ def reindex(parts: Components, doc) -> None:
             force=True,
             limits=ReadLimits.from_settings(settings),
             context_words=settings.folio_context_words,
+            steps=steps,
         )
-    if result.status == "failed":
-        st.error(f"{literal(doc.source)}: {literal(result.reason)}")
-    else:
-        st.success(f"{literal(doc.source)}: re-indexed {result.pages} pages, {result.chunks} chunks")
+
+    jobs.submit(doc.source, "re-index", work)
 
 
-def document_panel(parts: Components) -> list[str]:
-    """List documents with delete buttons; returns the documents the chat is restricted to."""
+@st.fragment(run_every=1.0)
+def job_panel(jobs: IngestJobs) -> None:
+    """The ingest queue with a progress bar per file, polled every second (only this part reruns)."""
+    listed = jobs.jobs()
+    if not listed:
+        return
+    for job in listed:
+        name = literal(job.name)
+        if job.state == "failed":
+            st.error(f"{name}: {literal(job.result.reason if job.result else 'failed')}")
+        elif job.state == "done":
+            result = job.result
+            if result.status == "unchanged":
+                st.info(f"{name}: already stored, unchanged")
+            else:
+                note = f" {literal(result.reason)}" if result.reason else ""
+                st.success(f"{name}: {job.action} done, {result.pages} pages, {result.chunks} chunks.{note}")
+        else:
+            detail = {
+                "queued": "queued",
+                "reading": "reading the PDF…",
+                "embedding": f"{job.pages} pages read, {job.chunks_done}/{job.chunks} chunks embedded",
+            }[job.state]
+            st.progress(job.fraction, text=f"{name}: {detail}")
+    if not jobs.busy and st.button("Clear the list", key="clear-jobs"):
+        jobs.clear_finished()
+        st.rerun(scope="fragment")
+    if st.session_state.get("documents_seen_busy") and not jobs.busy:
+        st.session_state.documents_seen_busy = False
+        st.rerun()  # the whole page: the document list has new entries
+    st.session_state.documents_seen_busy = jobs.busy
+
+
+def document_panel(parts: Components, jobs: IngestJobs) -> list[str]:
+    """List documents with Delete (confirmed) and Re-index; returns the documents the chat is restricted to."""
     documents = parts.store.documents()
     if not documents:
         st.caption("No documents yet.")
         return []
+    confirming = st.session_state.get("confirm_delete")
     for doc in documents:
         st.markdown(f"**{literal(doc.source)}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
+        if confirming == doc.source:
+            st.warning(f"Delete {literal(doc.source)} and its chunks?")
+            yes, no = st.columns(2)
+            if yes.button("Delete", key=f"rm-yes-{doc.source}", type="primary"):
+                parts.store.delete_document(doc.source)
+                st.session_state.confirm_delete = None
+                st.rerun()
+            if no.button("Keep", key=f"rm-no-{doc.source}"):
+                st.session_state.confirm_delete = None
+                st.rerun()
+            continue
         left, right = st.columns(2)
         if left.button("Delete", key=f"rm-{doc.source}", help=f"Delete {doc.source} and its chunks"):
-            parts.store.delete_document(doc.source)
+            st.session_state.confirm_delete = doc.source
             st.rerun()
         if doc.path and right.button("Re-index", key=f"re-{doc.source}", help="Read the file again and re-embed it"):
-            reindex(parts, doc)
-    return st.multiselect("Only ask these documents", [d.source for d in documents])
+            queue_reindex(parts, jobs, doc)
+            st.rerun()
+    names = [d.source for d in documents]
+    kept = [name for name in st.session_state.get("only_documents", []) if name in names]
+    st.session_state.only_documents = st.multiselect("Only ask these documents", names, default=kept)
+    return st.session_state.only_documents
 
 
-def show_sources(parts: Components, answer) -> None:
-    """Each cited source: its text, and an image of the cited page rendered from the PDF."""
-    highlights = cited_sentences(answer.text, answer.sources)
-    for source in answer.cited_sources:
+# chats ------------------------------------------------------------------------------------------
+
+
+def chat_panel(chats: Conversations, collection: str) -> str | None:
+    """Start, switch, rename and delete chats; returns the open chat's id (None: a new chat, not saved yet)."""
+    current = st.query_params.get("chat")
+    if st.button("New chat", use_container_width=True):
+        st.query_params.pop("chat", None)
+        st.rerun()
+    listed = chats.list(collection)
+    if current and current not in {c.id for c in listed}:
+        current = None  # deleted, or from another collection
+    if listed:
+        ids = [None, *(c.id for c in listed)] if current is None else [c.id for c in listed]
+        titles = {c.id: c.title for c in listed} | {None: "(new chat)"}
+        chosen = st.radio("Chats", ids, index=ids.index(current), format_func=lambda i: titles[i])
+        if chosen != current:
+            st.query_params["chat"] = chosen
+            st.rerun()
+    if current:
+        with st.expander("Rename or delete this chat"):
+            title = st.text_input("Title", value=chats.get(current).title, key=f"title-{current}")
+            if st.button("Rename", key=f"rename-{current}"):
+                chats.rename(current, title)
+                st.rerun()
+            if st.checkbox("Yes, delete this chat", key=f"sure-{current}") and st.button("Delete chat"):
+                chats.delete(current)
+                st.query_params.pop("chat", None)
+                st.rerun()
+    return current
+
+
+def show_message(parts: Components, message: Message) -> None:
+    """One saved message, with the sources of an answer (text, highlighted sentence, page image)."""
+    if message.role == "user":
+        st.markdown(literal(message.text))
+        return
+    if message.text:
+        st.markdown(inert(message.text))
+    if message.error:
+        st.error(literal(message.error))
+    show_sources(parts, message.text, message.sources)
+
+
+def show_sources(parts: Components, answer_text: str, sources) -> None:
+    highlights = cited_sentences(answer_text, sources)
+    for source in sources:
         with st.expander(source_label(source)):
             text = html.escape(source.text)
             if source.n in highlights:
@@ -99,16 +229,21 @@ def show_sources(parts: Components, answer) -> None:
             # one line of HTML: a blank line would end the HTML block and let Markdown in the text come alive
             text = text.replace("\n", "&#10;")
             st.markdown(f"<div style='white-space: pre-wrap'>{text}</div>", unsafe_allow_html=True)
-            record = parts.store.document(source.source)
-            if record and record.path and Path(record.path).exists():
-                try:
-                    image = render_preview(record.path, source.page_start)
-                except Exception as error:  # a preview must never break the answer
-                    st.caption(f"The page preview could not be rendered: {error}")
-                else:
-                    st.image(image, caption=f"{source.source}, page {source.page_start}")
-            else:
-                st.caption("The original file is not available for a page preview.")
+            show_page(parts, source)
+
+
+def show_page(parts: Components, source) -> None:
+    record = parts.store.document(source.source)
+    path = Path(record.path) if record and record.path else None
+    if not path or not path.exists():
+        st.caption("The original file is not available for a page preview.")
+        return
+    try:
+        image = page_image(str(path), source.page_start, path.stat().st_mtime)
+    except Exception as error:  # a preview must never break the answer
+        st.caption(f"The page preview could not be rendered: {literal(str(error))}")
+    else:
+        st.image(image, caption=f"{source.source}, page {source.page_start}")
 
 
 def source_label(source) -> str:
@@ -116,74 +251,114 @@ def source_label(source) -> str:
     return f"\\[{source.n}\\] {literal(source.source)}, {source.pages_label}"
 
 
-def transcript_markdown(messages: list[dict]) -> str:
-    lines = ["# Folio conversation", ""]
-    for message in messages:
-        lines += [f"**{message['role']}:** {message['content']}", ""]
-        for label in message.get("sources", []):
-            lines.append(f"- {label}")
-    return "\n".join(lines)
+def ask(
+    parts: Components, chats: Conversations, chat_id: str | None, question: str, documents: list[str], top_k: int
+) -> str:
+    """Stream the answer to `question` into the page, then save the turn; returns the chat's id.
+
+    A click elsewhere during the stream stops this run at its next drawing call: the answer is then
+    finished without drawing and saved all the same, so the rerun shows it (no message is ever dropped).
+    """
+    if chat_id is None:
+        chat_id = chats.start(parts.settings.folio_collection).id
+        st.query_params["chat"] = chat_id
+    session = chat_session(parts, chats, chat_id)
+    session.top_k = top_k
+    events, answer = session.ask(question, documents or None), None
+    try:
+        with st.chat_message("user"):
+            st.markdown(literal(question))
+        with st.chat_message("assistant"):
+            box, text = st.empty(), ""
+            box.markdown(SEARCHING)
+            for event in events:
+                if isinstance(event, Sources):
+                    box.markdown("_Writing the answer…_" if parts.llm else SEARCHING)
+                elif isinstance(event, Token):
+                    text += event.text
+                    box.markdown(inert(text))  # the whole text each time: a link split across tokens is still caught
+                elif isinstance(event, Error) and not text:
+                    box.empty()
+                elif isinstance(event, Done):
+                    answer = event.answer
+    finally:
+        for event in events:  # interrupted: finish without drawing
+            if isinstance(event, Done):
+                answer = event.answer
+        if answer is not None:
+            chats.add_turn(chat_id, answer)
+    return chat_id
+
+
+def chat_session(parts: Components, chats: Conversations, chat_id: str):
+    """This browser session's ChatSession for the chat, remembering its saved turns (after a reload too)."""
+    sessions = st.session_state.setdefault("sessions", {})
+    if chat_id not in sessions:
+        session = parts.session()
+        session.restore(chats.history(chat_id))
+        sessions[chat_id] = session
+    return sessions[chat_id]
+
+
+# page -------------------------------------------------------------------------------------------
 
 
 def main() -> None:
+    settings = load_settings()
+    require_password(settings.folio_password.get_secret_value() if settings.folio_password else "")
     st.title("Folio")
+    question = st.chat_input("Ask about your documents")
+    loading = st.empty()
+    if not st.session_state.get("loaded"):
+        loading.info("Loading the embedding model and the store…")
     try:
         parts = components()
+        chats = conversations(str(parts.settings.folio_data_dir))
     except FolioError as error:
-        st.error(literal(str(error)))
+        loading.error(literal(str(error)))
         st.stop()
-    if "session" not in st.session_state:
-        st.session_state.session = parts.session()
-        st.session_state.messages = []
-    session = st.session_state.session
+    loading.empty()
+    st.session_state.loaded = True
+    jobs = ingest_jobs()
 
     with st.sidebar:
+        chat_id = chat_panel(chats, parts.settings.folio_collection)
         st.subheader("Settings")
         if parts.llm:
-            st.write(f"Answers: **generated** by `{parts.llm.model}`")
+            st.write(f"Answers: **generated** by `{literal(parts.llm.model)}`")
         else:
             st.write(
                 "Answers: **offline, extractive** (quotes from your documents; "
                 "set OPENAI_API_KEY or OPENAI_BASE_URL for generated answers)"
             )
-        session.top_k = st.slider("Sources per question (top-k)", 1, 15, parts.settings.folio_top_k)
-        st.caption(f"Collection: `{parts.settings.folio_collection}`")
-        if st.button("New chat"):
-            session.reset()
-            st.session_state.messages = []
-            st.rerun()
-        st.download_button("Download chat (Markdown)", transcript_markdown(st.session_state.messages), "folio-chat.md")
+        top_k = st.slider("Sources per question (top-k)", 1, 15, parts.settings.folio_top_k)
+        st.caption(f"Collection: `{literal(parts.settings.folio_collection)}`")
         st.subheader("Documents")
-        upload_panel(parts)
-        selected = document_panel(parts)
+        upload_panel(parts, jobs)
+        job_panel(jobs)
+        selected = document_panel(parts, jobs)
 
-    question = st.chat_input("Ask about your documents")
-    if not st.session_state.messages and not question:
+    saved = chats.messages(chat_id) if chat_id else []
+    if not saved and not question:
         st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
-    for message in st.session_state.messages:
-        with st.chat_message(message["role"]):
-            st.markdown(inert(message["content"]) if message["role"] == "assistant" else literal(message["content"]))
-            for label in message.get("sources", []):
-                st.caption(label)
-
-    if not question:
-        return
-    st.session_state.messages.append({"role": "user", "content": question})
-    with st.chat_message("user"):
-        st.markdown(literal(question))
-    with st.chat_message("assistant"):
-        box, text, answer = st.empty(), "", None
-        for event in session.ask(question, selected or None):
-            if isinstance(event, Token):
-                text += event.text
-                box.markdown(inert(text))  # the whole text each time: a link split across tokens is still caught
-            elif isinstance(event, Error):
-                st.error(literal(event.message))
-            elif isinstance(event, Done):
-                answer = event.answer
-        show_sources(parts, answer)
-    labels = [source_label(s) for s in answer.cited_sources]
-    st.session_state.messages.append({"role": "assistant", "content": answer.text, "sources": labels})
+    for message in saved:
+        with st.chat_message(message.role):
+            show_message(parts, message)
+    if question:
+        chat_id = ask(parts, chats, chat_id, question, selected, top_k)
+        st.rerun()  # draw the saved turn like every other, with its sources
+    if chat_id:
+        with st.sidebar:
+            st.download_button(
+                "Download this chat (Markdown)", chats.markdown(chat_id), f"folio-chat-{chat_id}.md", key="download"
+            )
 
 
-main()
+def _run() -> None:
+    try:
+        main()
+    except FolioError as error:  # a store that went away mid-page: a message, never a traceback
+        st.error(literal(str(error)))
+
+
+_run()

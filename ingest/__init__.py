@@ -11,6 +11,7 @@ import importlib
 
 _HOMES = {
     "FileResult": "ingest.sync",
+    "IngestJobs": "ingest.jobs",
     "IngestReport": "ingest.sync",
     "find_pdfs": "ingest.sync",
     "ingest_bytes": "ingest.sync",

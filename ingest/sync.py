@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
 from ingest.layout import context_line
 from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
@@ -25,6 +27,7 @@ from rag.embed import Embedder, count_tokens
 from rag.errors import FolioError
 from rag.store import CONTEXT_KEY, DocumentRecord, Store
 
+PROGRESS_BATCH = 32  # chunks embedded between two progress reports (the UI's progress bar)
 MIN_TEXT_TOKENS = 64  # a chunk's own text never gets fewer tokens than this, however long the context line
 Status = Literal["ingested", "unchanged", "failed", "pruned"]
 
@@ -62,6 +65,7 @@ class PdfFile:
 
 
 Progress = Callable[[str, "FileResult | None"], None]  # (source, result or None when starting)
+Steps = Callable[[str, int, int], None]  # (step, done, total) within one file: "read" pages, "embedded" chunks
 
 
 def find_pdfs(paths: Iterable[Path]) -> list[PdfFile]:
@@ -153,10 +157,12 @@ def ingest_bytes(
     force: bool = False,
     limits: ReadLimits = ReadLimits(),
     context_words: int = CONTEXT_WORDS,
+    steps: Steps | None = None,
 ) -> FileResult:
     """Ingest one PDF given as bytes under the name `source`; never raises for bad input.
 
-    `force` re-reads and re-embeds the file even when it is stored unchanged (re-index).
+    `force` re-reads and re-embeds the file even when it is stored unchanged (re-index). `steps` hears
+    ("read", pages, pages) once the text is out and ("embedded", chunks done, chunks) as embedding goes.
     """
     doc_id = hashlib.sha256(data).hexdigest()
     try:
@@ -175,7 +181,10 @@ def ingest_bytes(
         context = document_context(source, extracted, context_words)
         text_tokens = max(MIN_TEXT_TOKENS, chunk_tokens - count_tokens(context) - 1)
         chunks = chunk_pages(extracted.pages, text_tokens, chunk_overlap)
-        vectors = embedder.embed([embedded_text(chunk_context(context, c), c.text) for c in chunks])
+        if steps:
+            steps("read", extracted.page_count, extracted.page_count)
+        texts = [embedded_text(chunk_context(context, c), c.text) for c in chunks]
+        vectors = _embed(embedder, texts, steps)
         record = DocumentRecord(
             source=source,
             doc_id=doc_id,
@@ -200,6 +209,17 @@ def ingest_bytes(
     readers = "+".join(sorted(extracted.readers, key=lambda r: -extracted.readers[r]))
     reason = "; ".join(filter(None, [repaired, record.warnings]))
     return FileResult(source, "ingested", record.pages, record.chunks, reason=reason, reader=readers)
+
+
+def _embed(embedder: Embedder, texts: list[str], steps: Steps | None) -> np.ndarray:
+    """All the vectors; with `steps`, in batches that report how many are done."""
+    if not steps:
+        return embedder.embed(texts)
+    batches = []
+    for start in range(0, len(texts), PROGRESS_BATCH):
+        batches.append(embedder.embed(texts[start : start + PROGRESS_BATCH]))
+        steps("embedded", min(start + PROGRESS_BATCH, len(texts)), len(texts))
+    return np.vstack(batches) if batches else embedder.embed(texts)
 
 
 def _read_regular_file(path: Path) -> bytes:

@@ -9,9 +9,10 @@ import tempfile
 from pathlib import Path
 
 from ingest.pdf import ReadLimits
-from ingest.sync import FileResult, ingest_bytes
+from ingest.sync import FileResult, Steps, ingest_bytes
 from rag.config import Settings
 from rag.embed import Embedder
+from rag.errors import FolioError
 from rag.store import Store
 
 
@@ -22,7 +23,9 @@ def safe_upload_name(client_name: str) -> str:
     return f"{stem[:100]}.pdf"
 
 
-def ingest_upload(client_name: str, data: bytes, store: Store, embedder: Embedder, settings: Settings) -> FileResult:
+def ingest_upload(
+    client_name: str, data: bytes, store: Store, embedder: Embedder, settings: Settings, steps: Steps | None = None
+) -> FileResult:
     """Check, ingest and keep one uploaded file (under its safe name in the uploads folder).
 
     The file is written first (a full disk fails before anything is stored) and kept only when it was ingested
@@ -39,6 +42,7 @@ def ingest_upload(client_name: str, data: bytes, store: Store, embedder: Embedde
     except OSError as error:  # disk full, read-only folder: nothing is stored
         return FileResult(name, "failed", reason=f"cannot save the upload ({error.strerror or error})")
     try:
+        previous = _stored(store, name)
         result = ingest_bytes(
             name,
             data,
@@ -49,12 +53,23 @@ def ingest_upload(client_name: str, data: bytes, store: Store, embedder: Embedde
             path=target.resolve(),
             limits=ReadLimits.from_settings(settings),
             context_words=settings.folio_context_words,
+            steps=steps,
         )
         if result.status != "failed":
             os.replace(temporary, target)  # a reader never sees half a file
+        if result.status == "ingested" and previous:
+            result.reason = "; ".join(filter(None, ["replaced the earlier file of this name", result.reason]))
     finally:
         temporary.unlink(missing_ok=True)
     return result
+
+
+def _stored(store: Store, name: str) -> bool:
+    """Whether a document of this name is stored (a store that fails here fails in ingest_bytes with its reason)."""
+    try:
+        return store.document(name) is not None
+    except FolioError:
+        return False
 
 
 def _write_temporary(target: Path, data: bytes) -> Path:

@@ -20,6 +20,8 @@ _HOMES = {
     "Settings": "rag.config",
     "load_settings": "rag.config",
     "Components": "rag.components",
+    "Conversations": "rag.conversations",
+    "open_conversations": "rag.conversations",
     "inert": "rag.display",
     "literal": "rag.display",
     "printable": "rag.display",

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     folio_llm_model: str = "gpt-4o-mini"
     folio_llm_timeout: float = Field(default=60.0, gt=0)
 
+    # web UI
+    folio_password: SecretStr | None = None
+
     @property
     def chroma_path(self) -> Path:
         """Where the embedded Chroma store lives."""

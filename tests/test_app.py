@@ -1,5 +1,7 @@
 """streamlit_app.py through Streamlit's AppTest: real store, real embedder, loopback LLM."""
 
+import time
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -8,6 +10,28 @@ from rag.display import literal
 from tests.conftest import ROOT, SAMPLE_DOCS
 
 APP = str(ROOT / "streamlit_app.py")
+AMAZON = "amazon-rainforest-wikipedia.pdf"
+BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
+
+
+def _until(at: AppTest, done, seconds: float = 120) -> AppTest:
+    """Rerun the page (as its polling fragment would) until `done(at)` holds."""
+    deadline = time.monotonic() + seconds
+    while not done(at):
+        assert time.monotonic() < deadline, "the page never got there"
+        time.sleep(0.3)
+        at.run()
+    return at
+
+
+def _fresh(monkeypatch, chat: str | None = None) -> AppTest:
+    """A new browser session (a reload), optionally opening a saved chat from the URL."""
+    st.cache_resource.clear()
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=120)
+    if chat:
+        at.query_params["chat"] = chat
+    return at.run()
 
 
 @pytest.fixture
@@ -30,15 +54,12 @@ def _ask_about_amazon(settings, minilm, monkeypatch) -> AppTest:
     from ingest import ingest_paths
     from rag.store import open_store
 
-    amazon = SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"
+    amazon = SAMPLE_DOCS / AMAZON
     ingest_paths(
         [amazon], open_store(settings, minilm), minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap
     )
-    st.cache_resource.clear()
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.chat_input[0].set_value("What percentage of the Amazon rainforest is in Brazil?").run()
+    at = _fresh(monkeypatch)
+    at.chat_input[0].set_value(BRAZIL).run()
     assert not at.exception
     return at
 
@@ -64,29 +85,36 @@ def test_llm_failure_is_a_message_not_a_traceback(settings, minilm, monkeypatch,
     assert "sk-secret-ui-key" not in str([e.value for e in at.error])
 
 
-def test_upload_ingests_a_pdf_and_lists_it_then_delete_removes_it(app, settings):
-    data = (SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf").read_bytes()
+def test_upload_is_queued_ingested_in_the_background_listed_then_delete_asks_first(app, settings):
+    data = (SAMPLE_DOCS / AMAZON).read_bytes()
     app.file_uploader[0].upload("../../evil/amazon.pdf", data, "application/pdf").run()
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
     assert not app.exception
-    [ingested] = [s.value for s in app.success if f"{literal('amazon.pdf')}: ingested 5 pages, " in s.value]
+    assert not app.file_uploader[0].value  # the uploader is emptied once the file is queued
+    done = f"{literal('amazon.pdf')}: upload done, 5 pages, "
+    _until(app, lambda at: any(done in s.value for s in at.success))
+    [ingested] = [s.value for s in app.success if done in s.value]
     chunks = ingested.split("5 pages, ")[1].split(" chunks")[0]
     assert (settings.uploads_dir / "amazon.pdf").exists()
     assert not (settings.folio_data_dir.parent / "evil").exists()
-    assert any(f"**{literal('amazon.pdf')}**" in m.value for m in app.sidebar.markdown)
+    _until(app, lambda at: any(f"**{literal('amazon.pdf')}**" in m.value for m in at.sidebar.markdown))
 
     app.sidebar.button(key="re-amazon.pdf").click().run()
-    assert any(f"{literal('amazon.pdf')}: re-indexed 5 pages, {chunks} chunks" in s.value for s in app.success)
+    again = f"{literal('amazon.pdf')}: re-index done, 5 pages, {chunks} chunks"
+    _until(app, lambda at: any(again in s.value for s in at.success))
 
     app.sidebar.button(key="rm-amazon.pdf").click().run()
+    assert any("Delete" in w.value for w in app.sidebar.warning)  # asks first
+    app.sidebar.button(key="rm-yes-amazon.pdf").click().run()
     assert not any(f"**{literal('amazon.pdf')}**" in m.value for m in app.sidebar.markdown)
 
 
-def test_a_bad_upload_is_a_clear_message(app):
+def test_a_bad_upload_is_a_clear_message_in_the_job_list(app):
     app.file_uploader[0].upload("fake.pdf", b"<html>not a pdf</html>", "application/pdf").run()
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
+    _until(app, lambda at: at.error)
     assert not app.exception
     assert [e.value for e in app.error] == [f"{literal('fake.pdf')}: {literal('not a PDF (no %PDF- header)')}"]
 
@@ -113,3 +141,56 @@ def test_a_generated_image_or_link_is_shown_as_text_never_fetched(settings, mini
     shown = "".join(m.value for m in at.chat_message[1].markdown)
     assert "Brazil has 60% [1]." in shown and "(image: x)" in shown
     assert "](" not in shown and "http://" not in shown  # no image, no link, no autolink left
+
+
+def _source_panels(at: AppTest, message: int) -> list[list[str]]:
+    """The kinds of elements in each source expander under one chat message."""
+    return [[type(c).__name__ for c in e.children.values()] for e in at.chat_message[message].expander]
+
+
+def test_every_answer_keeps_its_sources_after_more_questions_a_reload_and_a_restart(settings, minilm, monkeypatch):
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
+    at.chat_input[0].set_value("Which river runs through the Amazon rainforest?").run()
+    assert [m.name for m in at.chat_message] == ["user", "assistant", "user", "assistant"]
+    assert _source_panels(at, 1) and _source_panels(at, 3)
+    assert all(kinds == ["Markdown", "Image"] for kinds in _source_panels(at, 1) + _source_panels(at, 3))
+    chat = at.query_params["chat"]
+    chat = chat[0] if isinstance(chat, list) else chat
+
+    reloaded = _fresh(monkeypatch, chat)  # a reload, or a server restart: nothing kept in memory
+    assert [m.name for m in reloaded.chat_message] == ["user", "assistant", "user", "assistant"]
+    assert "60%" in "".join(m.value for m in reloaded.chat_message[1].markdown)
+    assert _source_panels(reloaded, 1) == _source_panels(at, 1)
+    [listed] = [r for r in reloaded.sidebar.radio if r.label == "Chats"]
+    assert listed.value == chat and "Amazon rainforest" in listed.format_func(chat)
+
+    reloaded.sidebar.button[0].click().run()  # New chat
+    assert not reloaded.chat_message
+    [listed] = [r for r in reloaded.sidebar.radio if r.label == "Chats"]
+    listed.set_value(chat).run()
+    assert len(reloaded.chat_message) == 4
+
+
+def test_a_failed_turn_shows_its_error_and_sources_in_the_bubble_and_is_saved(settings, minilm, monkeypatch, fake_llm):
+    for _ in range(5):
+        fake_llm.then("status", code=500)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
+    bubble = at.chat_message[1]
+    assert any(literal("failed with HTTP 500") in e.value for e in bubble.error)
+    assert bubble.expander  # the retrieved sources are still listed
+    chat = at.query_params["chat"]
+    reloaded = _fresh(monkeypatch, chat[0] if isinstance(chat, list) else chat)
+    assert any(literal("failed with HTTP 500") in e.value for e in reloaded.chat_message[1].error)
+
+
+def test_a_password_guards_everything(settings, minilm, monkeypatch):
+    monkeypatch.setenv("FOLIO_PASSWORD", "open sesame")
+    at = _fresh(monkeypatch)
+    assert not at.chat_input and not at.sidebar.button and [t.label for t in at.text_input] == ["Password"]
+    at.text_input[0].input("wrong")
+    at.button[0].click().run()
+    assert at.error and not at.chat_input
+    at.text_input[0].input("open sesame")
+    at.button[0].click().run()
+    assert at.chat_input and not at.exception

@@ -15,10 +15,10 @@ FOLIO = str(Path(sys.executable).parent / "folio")
 
 @pytest.fixture
 def run(settings):
-    def run(*args: str, module: bool = False) -> subprocess.CompletedProcess:
+    def run(*args: str, module: bool = False, stdin: str = "") -> subprocess.CompletedProcess:
         env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}  # read now: tests may set variables
         command = [sys.executable, "-m", "ingest", *args] if module else [FOLIO, *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, input=stdin)
 
     return run
 
@@ -133,3 +133,22 @@ def test_terminal_escape_sequences_in_a_file_name_are_not_sent_to_the_terminal(t
         assert done.returncode == 0, done.stderr
         assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout
         assert "red[31mX]0;owned.pdf" in done.stdout.replace("\n", "")
+
+
+def test_a_cli_chat_is_saved_listed_and_resumed(tmp_path, run):
+    make_pdf(tmp_path / "docs" / "moons.pdf", ["Titan is the largest moon of Saturn. Ganymede orbits Jupiter."])
+    assert run("ingest", str(tmp_path / "docs")).returncode == 0
+    first = run("chat", stdin="Which is the largest moon of Saturn?\n\n")
+    assert first.returncode == 0, first.stderr
+    assert "Titan is the largest moon of Saturn" in first.stdout and "Saved as chat " in first.stdout
+    [saved] = json.loads(run("chats", "--json").stdout)
+    assert saved["title"] == "Which is the largest moon of Saturn?"
+
+    resumed = run("chat", "--resume", saved["id"][:6], stdin="Which moon orbits Jupiter?\n\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming Which is the largest moon of Saturn?" in resumed.stdout
+    assert "you: Which is the largest moon of Saturn?" in resumed.stdout and "Ganymede" in resumed.stdout
+    assert len(json.loads(run("chats", "--json").stdout)) == 1
+
+    missing = run("chat", "--resume", "zzz", stdin="\n")
+    assert missing.returncode == 2 and "no saved chat matches 'zzz'" in missing.stderr
