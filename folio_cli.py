@@ -333,28 +333,47 @@ def evaluate(
 
 @app.command()
 def up(
-    folder: Annotated[Path, typer.Argument(help="Folder to ingest before starting.")] = SAMPLE_DOCS,
+    folder: Annotated[
+        Path | None, typer.Argument(help="Folder to ingest before starting (only what changed).", show_default=False)
+    ] = None,
     port: Annotated[int, typer.Option(help="Port of the web UI.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on the network.")] = "127.0.0.1",
 ) -> None:
-    """Ingest FOLDER (only what changed) and start the chat UI."""
+    """Start the chat UI; ingest FOLDER first, or the sample documents into a new, empty library."""
     try:
-        ingest([folder], prune=False, json_out=False, ocr=None)
-    except typer.Exit as done:
-        if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
-            raise
+        settings = load_settings()
+    except FolioError as error:
+        _fail(error)
+    if folder is None and _first_start(settings):
+        folder = SAMPLE_DOCS
+    if folder is not None:
+        try:
+            ingest([folder], prune=False, json_out=False, ocr=None)
+        except typer.Exit as done:
+            if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
+                raise
+    if host != "127.0.0.1" and not settings.folio_password:
+        warning = f"listening on {_shown(host)} without FOLIO_PASSWORD: anyone who reaches it can read your documents"
+        errors.print(f"[yellow]note:[/yellow] {warning}")
     app_file = Path(__file__).parent / "streamlit_app.py"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port)]
+    command += ["--server.address", host, "--server.maxUploadSize", str(settings.folio_max_upload_mb)]
+    command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+
+
+def _first_start(settings: Settings) -> bool:
+    """True once per data folder, when its library is still empty: the sample documents go in then only
+    (a sample the user deleted must not come back on the next start)."""
+    marker = settings.folio_data_dir / ".sample-docs-offered"
+    if marker.exists() or not SAMPLE_DOCS.is_dir():
+        return False
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("folio up ingested sample_docs/ into the empty library once\n")
+    try:
+        return not _open(settings)[1].documents()
+    except FolioError:
+        return True  # the ingest that follows reports what is wrong
 
 
 if __name__ == "__main__":

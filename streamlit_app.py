@@ -70,20 +70,23 @@ def require_password(password: str) -> None:
 
 
 def upload_panel(parts: Components, jobs: IngestJobs) -> None:
-    """Files chosen here are queued at once; the uploader is then emptied (a new widget key)."""
+    """Files chosen here are queued by the button's callback, which runs before anything else can interrupt
+    the page (a question asked right after the click must not cancel the upload); the uploader is then emptied."""
     limit = parts.settings.folio_max_upload_mb
     key = f"uploader-{st.session_state.setdefault('uploads', 0)}"
-    files = st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True, key=key)
-    if not files or not st.button("Ingest uploaded files", type="primary"):
-        return
-    for file in files:
+    st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True, key=key)
+    if st.session_state.get(key):
+        st.button("Ingest uploaded files", type="primary", on_click=queue_uploads, args=(parts, jobs, key))
+
+
+def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
+    for file in st.session_state.get(key) or []:
         name, data = file.name, file.getvalue()
         work = lambda steps, name=name, data=data: ingest_upload(  # noqa: E731
             name, data, parts.store, parts.embedder, parts.settings, steps
         )
         jobs.submit(name, "upload", work)
-    st.session_state.uploads += 1
-    st.rerun()
+    st.session_state.uploads += 1  # a new, empty uploader
 
 
 def queue_reindex(parts: Components, jobs: IngestJobs, doc) -> None:
@@ -251,14 +254,22 @@ def source_label(source) -> str:
     return f"\\[{source.n}\\] {literal(source.source)}, {source.pages_label}"
 
 
+def keep_question() -> None:
+    """The chat input's callback: the question waits in the session until its answer is saved, so a click
+    that reruns the page before or while it is answered cannot drop it."""
+    if st.session_state.get("question"):
+        st.session_state.setdefault("pending_questions", []).append(st.session_state.question)
+
+
 def ask(
-    parts: Components, chats: Conversations, chat_id: str | None, question: str, documents: list[str], top_k: int
+    parts: Components, chats: Conversations, chat_id: str | None, pending: list[str], documents: list[str], top_k: int
 ) -> str:
-    """Stream the answer to `question` into the page, then save the turn; returns the chat's id.
+    """Stream the answer to the first pending question into the page, then save the turn; returns the chat's id.
 
     A click elsewhere during the stream stops this run at its next drawing call: the answer is then
     finished without drawing and saved all the same, so the rerun shows it (no message is ever dropped).
     """
+    question = pending[0]
     if chat_id is None:
         chat_id = chats.start(parts.settings.folio_collection).id
         st.query_params["chat"] = chat_id
@@ -287,6 +298,7 @@ def ask(
                 answer = event.answer
         if answer is not None:
             chats.add_turn(chat_id, answer)
+            pending.remove(question)
     return chat_id
 
 
@@ -307,7 +319,7 @@ def main() -> None:
     settings = load_settings()
     require_password(settings.folio_password.get_secret_value() if settings.folio_password else "")
     st.title("Folio")
-    question = st.chat_input("Ask about your documents")
+    st.chat_input("Ask about your documents", key="question", on_submit=keep_question)
     loading = st.empty()
     if not st.session_state.get("loaded"):
         loading.info("Loading the embedding model and the store…")
@@ -338,14 +350,15 @@ def main() -> None:
         job_panel(jobs)
         selected = document_panel(parts, jobs)
 
+    pending = st.session_state.setdefault("pending_questions", [])
     saved = chats.messages(chat_id) if chat_id else []
-    if not saved and not question:
+    if not saved and not pending:
         st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
     for message in saved:
         with st.chat_message(message.role):
             show_message(parts, message)
-    if question:
-        chat_id = ask(parts, chats, chat_id, question, selected, top_k)
+    if pending:
+        chat_id = ask(parts, chats, chat_id, pending, selected, top_k)
         st.rerun()  # draw the saved turn like every other, with its sources
     if chat_id:
         with st.sidebar:

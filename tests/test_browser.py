@@ -29,6 +29,9 @@ FLAGS = [
 ]
 
 
+BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,8 +49,14 @@ def llm_server(settings, fake_llm):
     yield from _serve(settings, {"OPENAI_BASE_URL": fake_llm.base_url})
 
 
-def _serve(settings, extra_env: dict):
-    port = _free_port()
+def _serve(settings, extra_env: dict, port: int | None = None):
+    process, url = _start_app(settings, extra_env, port or _free_port())
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _start_app(settings, extra_env: dict, port: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir), **extra_env}
     command = [
         sys.executable,
@@ -72,9 +81,7 @@ def _serve(settings, extra_env: dict):
             break
         except OSError:
             time.sleep(0.25)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    return process, url
 
 
 def _upload_and_ask(page, server: str, pdf, ingested: str, question: str) -> None:
@@ -86,6 +93,10 @@ def _upload_and_ask(page, server: str, pdf, ingested: str, question: str) -> Non
     page.locator("input[type=file]").set_input_files(str(pdf))
     page.get_by_role("button", name="Ingest uploaded files").click()
     expect(page.get_by_text(ingested)).to_be_visible(timeout=120_000)
+    _ask(page, question)
+
+
+def _ask(page, question: str) -> None:
     box = page.get_by_placeholder("Ask about your documents")
     box.fill(question)
     box.press("Enter")
@@ -101,7 +112,7 @@ def test_upload_then_ask_in_a_real_browser(server, tmp_path):
             page,
             server,
             SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf",
-            "amazon-rainforest-wikipedia.pdf: ingested 5 pages",
+            "amazon-rainforest-wikipedia.pdf: upload done, 5 pages",
             "What percentage of the Amazon rainforest is in Brazil?",
         )
         expect(page.get_by_text("60% of the rainforest").first).to_be_visible(timeout=60_000)
@@ -124,7 +135,11 @@ def test_a_scanned_pdf_uploaded_in_the_browser_is_answered_and_cited_to_its_page
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         _upload_and_ask(
-            page, server, scan, "harbour-scan.pdf: ingested 3 pages", "Who was the lighthouse keeper of Valdemar Bay?"
+            page,
+            server,
+            scan,
+            "harbour-scan.pdf: upload done, 3 pages",
+            "Who was the lighthouse keeper of Valdemar Bay?",
         )
         expect(page.get_by_text("Agnes Thorvald").first).to_be_visible(timeout=60_000)
         expect(page.get_by_text("harbour-scan.pdf, p. 2").first).to_be_visible()
@@ -166,7 +181,7 @@ def test_an_image_in_a_generated_answer_is_never_fetched(llm_server, fake_llm, b
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
-        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: ingested 1 pages", "What is the gate code?")
+        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: upload done, 1 pages", "What is the gate code?")
         expect(page.get_by_text("The gate code is 4417").first).to_be_visible(timeout=60_000)
         page.get_by_text("harbour.pdf, p. 1").first.click()  # open the source panel: the document's text too
         page.wait_for_timeout(2000)
@@ -174,3 +189,58 @@ def test_an_image_in_a_generated_answer_is_never_fetched(llm_server, fake_llm, b
         browser.close()
     assert hits == []
     assert shown_as_text >= 1
+
+
+def test_a_chat_survives_reload_and_restart_keeps_every_source_and_an_upload_during_a_question(settings, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import make_pdf
+
+    report = make_pdf(
+        tmp_path / "quarterly-report.pdf",
+        [f"Section {n}. The harbour authority moved {1000 + n} containers in week {n}." for n in range(1, 25)],
+    )
+    amazon = "amazon-rainforest-wikipedia.pdf"
+    port = _free_port()
+    process, url = _start_app(settings, {}, port)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            _upload_and_ask(page, url, SAMPLE_DOCS / amazon, f"{amazon}: upload done, 5 pages", BRAZIL)
+            expect(page.get_by_text("60% of the rainforest").first).to_be_visible(timeout=60_000)
+
+            # a 24-page upload, and a question while it is being ingested: both must go through
+            page.locator("input[type=file]").set_input_files(str(report))
+            page.get_by_role("button", name="Ingest uploaded files").click()
+            _ask(page, "Which river flows through the Amazon rainforest?")
+            expect(page.get_by_test_id("stChatMessage")).to_have_count(4, timeout=60_000)
+            expect(page.get_by_text("quarterly-report.pdf: upload done, 24 pages")).to_be_visible(timeout=180_000)
+            expect(page.get_by_text("quarterly-report.pdf", exact=True).first).to_be_visible(timeout=30_000)
+
+            sources = page.get_by_text(f"{amazon}, p.")
+            expect(sources.nth(1)).to_be_visible()  # both answers keep their source panels
+            answered = sources.count()
+
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download this chat (Markdown)").click()
+            exported = open(download.value.path(), encoding="utf-8").read()
+            assert BRAZIL in exported and "Which river flows through the Amazon rainforest?" in exported
+
+            page.reload()
+            expect(page.get_by_test_id("stChatMessage")).to_have_count(4, timeout=60_000)
+            expect(sources.nth(answered - 1)).to_be_visible()
+
+            process.terminate()
+            process.wait(timeout=20)
+            process, url = _start_app(settings, {}, port)
+            page.goto(url)  # a fresh visit after the restart: the chat is in the list
+            page.get_by_text("What percentage of the Amazon rainforest is in Brazil?").first.click(timeout=60_000)
+            expect(page.get_by_test_id("stChatMessage")).to_have_count(4, timeout=60_000)
+            panel = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").first
+            panel.locator("summary").click()  # open a source panel: its text and the rendered page
+            expect(panel.locator("img")).to_be_visible(timeout=60_000)
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
