@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from rag import load_settings, printable
@@ -116,7 +116,9 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     if json_out:
         print(json.dumps([asdict(d) for d in documents], indent=2))
         return
-    table = Table("document", "pages", "chunks", "ingested", "warnings")
+    table = Table(
+        Column("document", overflow="fold"), "pages", "chunks", "ingested", Column("warnings", overflow="fold")
+    )
     for d in documents:
         table.add_row(
             Text(printable(d.source)), str(d.pages), str(d.chunks), d.ingested_at, Text(printable(d.warnings))
@@ -125,16 +127,29 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
 
 @app.command()
-def rm(sources: Annotated[list[str], typer.Argument(help="Document names as `folio docs` shows them.")]) -> None:
+def rm(
+    names: Annotated[
+        list[str], typer.Argument(help="Document names as `folio docs` shows them, or any unambiguous start.")
+    ],
+) -> None:
     """Remove documents and their chunks from the store."""
     try:
         _, store = _open(load_settings())
-        missing = [s for s in sources if store.delete_document(s) is None]
+        failed = False
+        for name in names:
+            found = store.matching(name)
+            if len(found) == 1:
+                store.delete_document(found[0].source)
+                console.print(f"removed: {_shown(found[0].source)}")
+                continue
+            failed = True
+            if not found:
+                console.print(f"not found: {_shown(name)}")
+            else:
+                console.print(f"ambiguous: {_shown(name)} matches {', '.join(_shown(d.source) for d in found)}")
     except FolioError as error:
         _fail(error)
-    for source in sources:
-        console.print(f"{'not found' if source in missing else 'removed'}: {_shown(source)}")
-    raise typer.Exit(1 if missing else 0)
+    raise typer.Exit(1 if failed else 0)
 
 
 def _print_stream(session, question: str, documents: list[str] | None) -> Answer:

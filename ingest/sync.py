@@ -99,6 +99,7 @@ def ingest_paths(
     if prune:
         report.results += prune_missing(paths, store)
     for pdf in find_pdfs(paths):
+        pdf = PdfFile(document_name(pdf, store), pdf.path)
         if progress:
             progress(pdf.source, None)
         try:
@@ -121,6 +122,24 @@ def ingest_paths(
         if progress:
             progress(pdf.source, result)
     return report
+
+
+def document_name(pdf: PdfFile, store: Store) -> str:
+    """The name this file is stored under. A document is its file: the name it already has when this path is
+    stored; else its path relative to the folder given, or, when another file holds that name (report.pdf from
+    two folders), that path with as many parent folders as make it unique."""
+    known = store.document_by_path(str(pdf.path))
+    if known:
+        return known.source
+    holder = store.document(pdf.source)
+    if holder is None or holder.path in ("", str(pdf.path)):
+        return pdf.source
+    parts = pdf.path.parts
+    for depth in range(len(Path(pdf.source).parts) + 1, len(parts)):
+        candidate = "/".join(parts[-depth:])
+        if store.document(candidate) is None:
+            return candidate
+    return pdf.path.as_posix()
 
 
 def ingest_configured(

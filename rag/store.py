@@ -199,6 +199,18 @@ class Store:
         return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
 
     @_translated
+    def document_by_path(self, path: str) -> DocumentRecord | None:
+        """The registered document read from this file (absolute path), if any."""
+        got = self.registry.get(where={"path": path}, include=["metadatas"], limit=1)
+        return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
+
+    def matching(self, prefix: str) -> list[DocumentRecord]:
+        """The document named exactly `prefix`, or else every document whose name starts with it."""
+        documents = self.documents()
+        exact = [d for d in documents if d.source == prefix]
+        return exact or [d for d in documents if d.source.startswith(prefix)]
+
+    @_translated
     def document_by_content(self, doc_id: str) -> DocumentRecord | None:
         """A registered document with these exact bytes, if any."""
         got = self.registry.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)

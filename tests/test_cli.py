@@ -152,3 +152,36 @@ def test_a_cli_chat_is_saved_listed_and_resumed(tmp_path, run):
 
     missing = run("chat", "--resume", "zzz", stdin="\n")
     assert missing.returncode == 2 and "no saved chat matches 'zzz'" in missing.stderr
+
+
+def test_same_name_files_from_two_folders_are_two_documents_and_rm_takes_a_prefix(tmp_path, run):
+    make_pdf(tmp_path / "a" / "report.pdf", ["The northern depot stores 120 pallets of grain."])
+    make_pdf(tmp_path / "a" / "report-2.pdf", ["The western depot is closed on Sundays."])
+    make_pdf(tmp_path / "b" / "report.pdf", ["The southern depot stores 75 pallets of rice."])
+    assert run("ingest", str(tmp_path / "a")).returncode == 0
+    second = run("ingest", str(tmp_path / "b"), "--json")
+    assert (
+        json.loads(second.stdout)["files"][0] | {"source": "b/report.pdf", "status": "ingested"}
+        == json.loads(second.stdout)["files"][0]
+    )
+    again = json.loads(run("ingest", str(tmp_path / "b"), "--json").stdout)["files"][0]
+    assert (again["source"], again["status"]) == ("b/report.pdf", "unchanged")  # the file is its identity
+    assert [d["source"] for d in json.loads(run("docs", "--json").stdout)] == [
+        "b/report.pdf",
+        "report-2.pdf",
+        "report.pdf",
+    ]
+    rice = json.loads(run("ask", "How many pallets of rice does the southern depot store?", "--json").stdout)
+    assert rice["sources"][0]["source"] == "b/report.pdf"
+    grain = json.loads(run("ask", "How many pallets of grain does the northern depot store?", "--json").stdout)
+    assert grain["sources"][0]["source"] == "report.pdf"
+
+    ambiguous = run("rm", "report")
+    assert ambiguous.returncode == 1 and "ambiguous: report matches report-2.pdf, report.pdf" in ambiguous.stdout
+    removed = run("rm", "b/", "report-")
+    assert (
+        removed.returncode == 0
+        and "removed: b/report.pdf" in removed.stdout
+        and "removed: report-2.pdf" in removed.stdout
+    )
+    assert [d["source"] for d in json.loads(run("docs", "--json").stdout)] == ["report.pdf"]
