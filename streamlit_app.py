@@ -10,42 +10,50 @@ from __future__ import annotations
 import hmac
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from ingest import IngestJobs, ReadLimits, ingest_bytes
-from ingest.preview import render_preview
-from ingest.uploads import ingest_upload
-from rag import Components, Done, Error, Sources, Token, load_settings, open_components
-from rag.citations import cited_sentences
-from rag.conversations import Conversations, Message, open_conversations
+from rag.config import load_settings
 from rag.display import inert, literal
 from rag.errors import FolioError
+
+if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see main)
+    from ingest import IngestJobs
+    from rag import Components, Conversations, Message
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
 SEARCHING = "_Searching your documents…_"
 
 
 @st.cache_resource(show_spinner=False)
-def components() -> Components:
-    """Embedder, store, retriever and LLM client, loaded once per server process."""
-    return open_components(load_settings())
+def components(collection: str) -> Components:
+    """Embedder, store, retriever and LLM client of a collection, loaded once per server process."""
+    from rag import check_collection_name, open_components
+
+    return open_components(load_settings(folio_collection=check_collection_name(collection)))
 
 
 @st.cache_resource(show_spinner=False)
 def ingest_jobs() -> IngestJobs:
     """The background ingest queue, one per server process: it outlives every rerun and browser tab."""
+    from ingest import IngestJobs
+
     return IngestJobs()
 
 
 @st.cache_resource(show_spinner=False)
 def conversations(data_dir: str) -> Conversations:
+    from rag import open_conversations
+
     return open_conversations(Path(data_dir))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def page_image(path: str, page: int, modified: float) -> bytes:
     """A cited page as a PNG (cached: every rerun shows every saved answer's sources again)."""
+    from ingest.preview import render_preview
+
     return render_preview(path, page)
 
 
@@ -80,6 +88,8 @@ def upload_panel(parts: Components, jobs: IngestJobs) -> None:
 
 
 def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
+    from ingest.uploads import ingest_upload
+
     for file in st.session_state.get(key) or []:
         name, data = file.name, file.getvalue()
         work = lambda steps, name=name, data=data: ingest_upload(  # noqa: E731
@@ -90,6 +100,8 @@ def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
 
 
 def queue_reindex(parts: Components, jobs: IngestJobs, doc) -> None:
+    from ingest import ReadLimits, ingest_bytes
+
     settings = parts.settings
 
     def work(steps):
@@ -222,6 +234,8 @@ def show_message(parts: Components, message: Message) -> None:
 
 
 def show_sources(parts: Components, answer_text: str, sources) -> None:
+    from rag.citations import cited_sentences
+
     highlights = cited_sentences(answer_text, sources)
     for source in sources:
         with st.expander(source_label(source)):
@@ -262,19 +276,27 @@ def keep_question() -> None:
 
 
 def ask(
-    parts: Components, chats: Conversations, chat_id: str | None, pending: list[str], documents: list[str], top_k: int
+    parts: Components,
+    chats: Conversations,
+    chat_id: str | None,
+    pending: list[str],
+    documents: list[str],
+    top_k: int,
+    llm=None,
 ) -> str:
     """Stream the answer to the first pending question into the page, then save the turn; returns the chat's id.
 
     A click elsewhere during the stream stops this run at its next drawing call: the answer is then
     finished without drawing and saved all the same, so the rerun shows it (no message is ever dropped).
     """
+    from rag import Done, Error, Sources, Token
+
     question = pending[0]
     if chat_id is None:
         chat_id = chats.start(parts.settings.folio_collection).id
         st.query_params["chat"] = chat_id
     session = chat_session(parts, chats, chat_id)
-    session.top_k = top_k
+    session.top_k, session.llm = top_k, llm
     events, answer = session.ask(question, documents or None), None
     try:
         with st.chat_message("user"):
@@ -284,7 +306,7 @@ def ask(
             box.markdown(SEARCHING)
             for event in events:
                 if isinstance(event, Sources):
-                    box.markdown("_Writing the answer…_" if parts.llm else SEARCHING)
+                    box.markdown("_Writing the answer…_" if llm else SEARCHING)
                 elif isinstance(event, Token):
                     text += event.text
                     box.markdown(inert(text))  # the whole text each time: a link split across tokens is still caught
@@ -324,7 +346,7 @@ def main() -> None:
     if not st.session_state.get("loaded"):
         loading.info("Loading the embedding model and the store…")
     try:
-        parts = components()
+        parts = components(st.query_params.get("collection", settings.folio_collection))
         chats = conversations(str(parts.settings.folio_data_dir))
     except FolioError as error:
         loading.error(literal(str(error)))
@@ -336,15 +358,9 @@ def main() -> None:
     with st.sidebar:
         chat_id = chat_panel(chats, parts.settings.folio_collection)
         st.subheader("Settings")
-        if parts.llm:
-            st.write(f"Answers: **generated** by `{literal(parts.llm.model)}`")
-        else:
-            st.write(
-                "Answers: **offline, extractive** (quotes from your documents; "
-                "set OPENAI_API_KEY or OPENAI_BASE_URL for generated answers)"
-            )
+        llm = model_panel(parts)
         top_k = st.slider("Sources per question (top-k)", 1, 15, parts.settings.folio_top_k)
-        st.caption(f"Collection: `{literal(parts.settings.folio_collection)}`")
+        collection_panel(parts)
         st.subheader("Documents")
         upload_panel(parts, jobs)
         job_panel(jobs)
@@ -358,13 +374,62 @@ def main() -> None:
         with st.chat_message(message.role):
             show_message(parts, message)
     if pending:
-        chat_id = ask(parts, chats, chat_id, pending, selected, top_k)
+        chat_id = ask(parts, chats, chat_id, pending, selected, top_k, llm)
         st.rerun()  # draw the saved turn like every other, with its sources
     if chat_id:
         with st.sidebar:
             st.download_button(
                 "Download this chat (Markdown)", chats.markdown(chat_id), f"folio-chat-{chat_id}.md", key="download"
             )
+
+
+def model_panel(parts: Components):
+    """Which answers: offline, or generated by a model chosen from those the server lists."""
+    if not parts.llm:
+        st.write(
+            "Answers: **offline, extractive** (quotes from your documents; "
+            "set OPENAI_API_KEY or OPENAI_BASE_URL for generated answers)"
+        )
+        return None
+    try:
+        offered = served_models(parts.llm.base_url, parts.llm)
+    except FolioError as error:
+        st.caption(f"The model list is not available: {literal(str(error))}")
+        offered = []
+    names = sorted({parts.llm.model, *offered})
+    model = st.selectbox("Answers generated by", names, index=names.index(parts.llm.model), key="model")
+    return parts.llm.with_model(model)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def served_models(base_url: str, _llm) -> list[str]:
+    """The models the LLM server offers (asked at most every 5 minutes)."""
+    return _llm.models()
+
+
+def collection_panel(parts: Components) -> None:
+    """Switch to another collection (a separate library with its own chats), or start a new one."""
+    from rag import check_collection_name, collection_names
+
+    current = parts.settings.folio_collection
+    names = sorted({current, *collection_names(parts.settings)})
+    chosen = st.selectbox("Collection", names, index=names.index(current))
+    if chosen != current:
+        open_collection(chosen)
+    with st.expander("New collection"):
+        name = st.text_input("Name", key="new-collection").strip()
+        if st.button("Create and open", key="create-collection") and name:
+            try:
+                open_collection(check_collection_name(name))
+            except FolioError as error:
+                st.error(literal(str(error)))
+
+
+def open_collection(name: str) -> None:
+    st.query_params["collection"] = name
+    st.query_params.pop("chat", None)
+    st.session_state.only_documents = []
+    st.rerun()
 
 
 def _run() -> None:

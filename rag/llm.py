@@ -6,6 +6,7 @@ Retry-After; what is left after its retries becomes an `LLMError` with one line 
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -67,6 +68,19 @@ class ChatModel:
             ) from error
         finally:
             stream.close()
+
+    def models(self) -> list[str]:
+        """The models the server offers (GET /models), sorted; LLMError when it cannot say."""
+        try:
+            return sorted(model.id for model in self._client.models.list())
+        except openai.OpenAIError as error:
+            raise LLMError(self._describe(error)) from error
+
+    def with_model(self, model: str) -> ChatModel:
+        """The same server and client, asking another model."""
+        other = copy.copy(self)
+        other.model = model
+        return other
 
     def complete(self, messages: list[dict]) -> str:
         """The whole answer at once (used for short internal tasks such as condensing a question)."""

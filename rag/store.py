@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -24,7 +25,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from rag.config import Settings
-from rag.errors import DuplicateError, StoreError
+from rag.errors import ConfigError, DuplicateError, StoreError
 
 REGISTRY_SUFFIX = "-docs"
 ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
@@ -358,6 +359,30 @@ def _age_seconds(iso_time: str) -> float:
         return (datetime.now(UTC) - datetime.fromisoformat(iso_time)).total_seconds()
     except ValueError:
         return math.inf
+
+
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]")  # what Chroma accepts, minus our suffix
+
+
+def collection_names(settings: Settings) -> list[str]:
+    """The Folio collections in the configured store (each with its document registry), sorted."""
+    try:
+        names = {collection.name for collection in make_client(settings).list_collections()}
+    except StoreError:
+        raise
+    except Exception as error:  # chromadb raises many types
+        raise StoreError(f"cannot list the collections ({type(error).__name__}: {error})") from error
+    return sorted(name for name in names if name + REGISTRY_SUFFIX in names)
+
+
+def check_collection_name(name: str) -> str:
+    """`name` if Chroma accepts it as a collection name; ConfigError saying what is allowed otherwise."""
+    if not COLLECTION_NAME.fullmatch(name):
+        raise ConfigError(
+            f"'{name}' cannot name a collection: 3-63 letters, digits, '.', '_' or '-', starting and ending "
+            "with a letter or digit"
+        )
+    return name
 
 
 def open_store(settings: Settings, embedder) -> Store:

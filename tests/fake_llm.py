@@ -17,6 +17,7 @@ class FakeLLM:
     def __init__(self):
         self.script: deque[dict] = deque()
         self.requests: list[dict] = []  # {"path", "headers", "body"}
+        self.models = ["fake-small", "fake-large"]  # what GET /v1/models lists
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -54,7 +55,20 @@ def _handler(fake: FakeLLM):
         def log_message(self, *args):  # keep test output quiet
             pass
 
-        def do_POST(self):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+            if not self.path.endswith("/models"):
+                self.send_error(404)
+                return
+            models = [{"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in fake.models]
+            data = json.dumps({"object": "list", "data": models}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):  # noqa: N802
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
             step = fake.script.popleft() if fake.script else {"kind": "stream", "tokens": ["OK"]}
