@@ -244,3 +244,21 @@ def test_a_chat_survives_reload_and_restart_keeps_every_source_and_an_upload_dur
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_an_llm_that_fails_leaves_an_answer_bubble_with_the_error_and_the_sources(llm_server, fake_llm, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import make_pdf
+
+    pdf = make_pdf(tmp_path / "harbour.pdf", ["The gate code of the harbour is 4417 for all guests."])
+    for _ in range(5):  # the first try and the client's retries
+        fake_llm.then("status", code=500)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: upload done, 1 pages", "What is the gate code?")
+        bubble = page.get_by_test_id("stChatMessage").nth(1)
+        expect(bubble.get_by_text("failed with HTTP 500")).to_be_visible(timeout=90_000)
+        expect(bubble.get_by_text("harbour.pdf, p. 1")).to_be_visible()
+        browser.close()
