@@ -377,6 +377,26 @@ def up(
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port of the API.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on the network.")] = "127.0.0.1",
+) -> None:
+    """Serve the library as an OpenAI-compatible API (model `folio`) on http://HOST:PORT/v1."""
+    import uvicorn
+
+    from folio_server import create_app
+
+    try:
+        settings = load_settings()
+    except FolioError as error:
+        _fail(error)
+    if host != "127.0.0.1" and not settings.folio_api_key:
+        errors.print(f"[yellow]note:[/yellow] listening on {_shown(host)} without FOLIO_API_KEY")
+    errors.print(f"Folio API on http://{_shown(host)}:{port}/v1 (model 'folio')", highlight=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
 def _first_start(settings: Settings) -> bool:
     """True once per data folder, when its library is still empty: the sample documents go in then only
     (a sample the user deleted must not come back on the next start)."""

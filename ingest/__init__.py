@@ -12,6 +12,8 @@ import importlib
 _HOMES = {
     "FileResult": "ingest.sync",
     "IngestJobs": "ingest.jobs",
+    "ingest_upload": "ingest.uploads",
+    "render_preview": "ingest.preview",
     "IngestReport": "ingest.sync",
     "find_pdfs": "ingest.sync",
     "ingest_bytes": "ingest.sync",

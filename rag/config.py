@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     folio_llm_model: str = "gpt-4o-mini"
     folio_llm_timeout: float = Field(default=60.0, gt=0)
 
-    # web UI
+    # web UI and API
     folio_password: SecretStr | None = None
+    folio_api_key: SecretStr | None = None
 
     @property
     def chroma_path(self) -> Path:

@@ -1,0 +1,244 @@
+"""`folio serve`: Folio as an OpenAI-compatible HTTP API, so any chat client can talk to a library.
+
+- `POST /v1/chat/completions` (model `folio` or `folio:<collection>`, streamed or not): the conversation is
+  answered exactly as in the UI (extractive offline, or through the configured LLM); the answer carries [n]
+  markers and the response a `sources` list beside `choices`.
+- `GET /v1/models`: one model per collection.
+- `GET /v1/documents`, `POST /v1/documents` (multipart `file`), `DELETE /v1/documents/{name}`.
+
+Errors use OpenAI's JSON shape. With FOLIO_API_KEY set, every route wants `Authorization: Bearer <key>`.
+Uses only the public API of `rag` and `ingest`, like the CLI and the UI.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from ingest import ingest_upload
+from rag import (
+    Answer,
+    Components,
+    Done,
+    Error,
+    FolioError,
+    Settings,
+    Token,
+    check_collection_name,
+    collection_names,
+    open_components,
+)
+
+MODEL = "folio"
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        """The message's text (content parts of other kinds, such as images, are left out)."""
+        if isinstance(self.content, list):
+            return "".join(part.get("text", "") for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class ApiError(Exception):
+    """An error answered in OpenAI's shape."""
+
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API over the library these settings name (other collections are `folio:<name>`)."""
+    app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None)
+    libraries = _Libraries(settings)
+
+    def authorised(request: Request) -> None:
+        key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
+        if not key:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
+            raise ApiError(401, "a valid API key is required (Authorization: Bearer …)", "authentication_error")
+
+    app.router.dependencies.append(Depends(authorised))
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        return _error_response(error.status, error.message, error.kind, error.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        return _error_response(400, f"invalid request: {where or 'body'}: {first.get('msg', 'bad value')}")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return _error_response(error.status_code, str(error.detail))
+
+    @app.exception_handler(FolioError)
+    async def unavailable(_: Request, error: FolioError) -> JSONResponse:
+        return _error_response(503, str(error), "service_unavailable")
+
+    @app.get("/v1/models")
+    def models() -> dict:
+        names = sorted({settings.folio_collection, *collection_names(settings)})
+        ids = [MODEL] + [f"{MODEL}:{name}" for name in names]
+        return {
+            "object": "list",
+            "data": [{"id": i, "object": "model", "created": 0, "owned_by": "folio"} for i in ids],
+        }
+
+    @app.post("/v1/chat/completions")
+    def chat(request: ChatRequest):
+        parts = libraries.get(request.model)
+        if request.messages[-1].role != "user" or not request.messages[-1].text.strip():
+            raise ApiError(400, "the last message must be a non-empty user message", code="invalid_messages")
+        session = parts.session()
+        session.restore(_turns(request.messages[:-1]))
+        events = session.ask(request.messages[-1].text)
+        if request.stream:
+            return StreamingResponse(_stream(events, request.model), media_type="text/event-stream")
+        answer = next(event.answer for event in events if isinstance(event, Done))
+        if answer.error and not answer.text:
+            raise ApiError(503, answer.error, "service_unavailable")
+        return _completion(answer, request.model)
+
+    @app.get("/v1/documents")
+    def documents(model: str = MODEL) -> dict:
+        store = libraries.get(model).store
+        return {"object": "list", "data": [_document(d) for d in store.documents()]}
+
+    @app.post("/v1/documents")
+    def upload(file: UploadFile = File(...), model: str = MODEL) -> dict:  # noqa: B008 (FastAPI's idiom)
+        parts = libraries.get(model)
+        limit = parts.settings.folio_max_upload_mb * 1024 * 1024
+        data = file.file.read(limit + 1)
+        if len(data) > limit:
+            raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
+        result = ingest_upload(file.filename or "upload.pdf", data, parts.store, parts.embedder, parts.settings)
+        if result.status == "failed":
+            raise ApiError(422, f"{result.source}: {result.reason}", code="unusable_file")
+        return {"source": result.source, "status": result.status, "pages": result.pages, "chunks": result.chunks,
+                "note": result.reason}  # fmt: skip
+
+    @app.delete("/v1/documents/{name:path}")
+    def delete(name: str, model: str = MODEL) -> dict:
+        deleted = libraries.get(model).store.delete_document(name)
+        if deleted is None:
+            raise ApiError(404, f"no document named '{name}'", code="document_not_found")
+        return {"source": deleted.source, "deleted": True}
+
+    return app
+
+
+class _Libraries:
+    """The components of each collection, opened on first use and kept (models load once)."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._open: dict[str, Components] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model: str) -> Components:
+        name, _, collection = model.partition(":")
+        if name != MODEL:
+            raise ApiError(404, f"the model '{model}' does not exist: use 'folio' or 'folio:<collection>'",
+                           code="model_not_found")  # fmt: skip
+        collection = collection or self._settings.folio_collection
+        try:
+            check_collection_name(collection)
+        except FolioError as error:
+            raise ApiError(404, str(error), code="model_not_found") from None
+        with self._lock:
+            if collection not in self._open:
+                self._open[collection] = open_components(
+                    self._settings.model_copy(update={"folio_collection": collection})
+                )
+            return self._open[collection]
+
+
+def _turns(messages: list[ChatMessage]) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the earlier conversation, for condensing a follow-up."""
+    turns, question = [], None
+    for message in messages:
+        if message.role == "user":
+            question = message.text
+        elif message.role == "assistant" and question is not None:
+            turns.append((question, message.text))
+            question = None
+    return turns
+
+
+def _sources(answer: Answer) -> list[dict]:
+    shown = answer.cited_sources or answer.sources
+    return [
+        {"n": s.n, "file": s.source, "pages": s.pages_label, "page_start": s.page_start, "page_end": s.page_end,
+         "text": s.text, "score": round(s.score, 4)}
+        for s in shown
+    ]  # fmt: skip
+
+
+def _completion(answer: Answer, model: str) -> dict:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "sources": _sources(answer),
+        "folio": {"mode": answer.mode, "error": answer.error},
+    }
+
+
+def _stream(events: Iterator, model: str) -> Iterator[str]:
+    """Server-sent events in OpenAI's chunk format; the last chunk carries `sources`."""
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion.chunk", "created": int(time.time())}
+    base["model"] = model
+
+    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return f"data: {json.dumps(base | {'choices': [choice]} | extra)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    for event in events:
+        if isinstance(event, Token):
+            yield chunk({"content": event.text})
+        elif isinstance(event, Error):
+            yield chunk({"content": f"\n\n(error: {event.message})"})
+        elif isinstance(event, Done):
+            yield chunk({}, "stop", sources=_sources(event.answer), folio={"mode": event.answer.mode,
+                                                                            "error": event.answer.error})  # fmt: skip
+    yield "data: [DONE]\n\n"
+
+
+def _document(record) -> dict:
+    return {"source": record.source, "pages": record.pages, "chunks": record.chunks,
+            "ingested_at": record.ingested_at, "warnings": record.warnings}  # fmt: skip
+
+
+def _error_response(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)

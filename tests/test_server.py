@@ -1,0 +1,104 @@
+"""`folio serve`: the OpenAI-compatible API on loopback, driven by the official openai client and httpx."""
+
+import socket
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from folio_server import create_app
+from rag import Settings
+from tests.conftest import SAMPLE_DOCS
+
+AMAZON = "amazon-rainforest-wikipedia.pdf"
+BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
+
+
+def _serve(settings: Settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture
+def api(settings):
+    server, url = _serve(settings)
+    yield url
+    server.should_exit = True
+
+
+@pytest.fixture
+def api_with_key(settings):
+    server, url = _serve(settings.model_copy(update={"folio_api_key": SecretStr("s3cret")}))
+    yield url
+    server.should_exit = True
+
+
+def _upload(url: str, path, name: str | None = None, **headers) -> httpx.Response:
+    files = {"file": (name or path.name, path.read_bytes(), "application/pdf")}
+    return httpx.post(f"{url}/documents", files=files, headers=headers, timeout=120)
+
+
+def test_upload_then_chat_with_the_openai_client_streamed_and_not(api):
+    uploaded = _upload(api, SAMPLE_DOCS / AMAZON)
+    assert uploaded.status_code == 200 and uploaded.json()["status"] == "ingested"
+    assert [d["source"] for d in httpx.get(f"{api}/documents").json()["data"]] == [AMAZON]
+
+    client = openai.OpenAI(base_url=api, api_key="unused")
+    assert [m.id for m in client.models.list()] == ["folio", "folio:folio"]
+    done = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": BRAZIL}])
+    assert "60%" in done.choices[0].message.content
+    sources = done.model_extra["sources"]
+    assert [s["n"] for s in sources] == list(range(1, len(sources) + 1))  # numbered as the answer cites them
+    [brazil] = [s for s in sources if "with 60% of the rainforest" in s["text"]]
+    assert (brazil["file"], brazil["pages"]) == (AMAZON, "p. 1")
+    assert f"[{brazil['n']}]" in done.choices[0].message.content
+
+    pieces, last = [], None
+    for chunk in client.chat.completions.create(
+        model="folio", messages=[{"role": "user", "content": BRAZIL}], stream=True
+    ):
+        pieces += [chunk.choices[0].delta.content or ""] if chunk.choices else []
+        last = chunk
+    assert "60%" in "".join(pieces) and last.choices[0].finish_reason == "stop"
+    assert last.model_extra["sources"][0]["file"] == AMAZON
+
+    deleted = httpx.delete(f"{api}/documents/{AMAZON}")
+    assert deleted.status_code == 200 and httpx.get(f"{api}/documents").json()["data"] == []
+    assert httpx.delete(f"{api}/documents/{AMAZON}").status_code == 404
+
+
+def test_errors_are_json_in_openai_shape_with_the_right_status(api, settings, tmp_path):
+    client = openai.OpenAI(base_url=api, api_key="unused", max_retries=0)
+    with pytest.raises(openai.NotFoundError, match="does not exist"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    bad_json = httpx.post(f"{api}/chat/completions", content=b"{not json", headers={"content-type": "application/json"})
+    assert bad_json.status_code == 400 and bad_json.json()["error"]["type"] == "invalid_request_error"
+    no_messages = httpx.post(f"{api}/chat/completions", json={"model": "folio", "messages": []})
+    assert no_messages.status_code == 400 and "messages" in no_messages.json()["error"]["message"]
+
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"<html>not a pdf</html>")
+    refused = _upload(api, fake)
+    assert refused.status_code == 422 and "not a PDF" in refused.json()["error"]["message"]
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (settings.folio_max_upload_mb * 1024 * 1024))
+    assert _upload(api, big).status_code == 413
+
+
+def test_an_api_key_guards_every_route(api_with_key):
+    assert httpx.get(f"{api_with_key}/models").status_code == 401
+    assert httpx.get(f"{api_with_key}/documents", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=api_with_key, api_key="wrong", max_retries=0).models.list()
+    models = openai.OpenAI(base_url=api_with_key, api_key="s3cret").models.list()
+    assert models.data[0].id == "folio"
