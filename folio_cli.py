@@ -15,8 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 from rich.text import Text
 
-from rag import load_settings, printable
-from rag.errors import ConfigError, FolioError
+from rag import ConfigError, FolioError, load_settings, printable
 
 if TYPE_CHECKING:
     from rag import Answer, Settings
@@ -38,11 +37,9 @@ def _fail(error: FolioError) -> None:
 
 
 def _open(settings: Settings):
-    from rag.embed import make_embedder
-    from rag.store import open_store
+    from rag import open_library
 
-    embedder = make_embedder(settings)
-    return embedder, open_store(settings, embedder)
+    return open_library(settings)
 
 
 @app.command()
@@ -308,8 +305,7 @@ def evaluate(
     import tempfile
 
     from ingest import ingest_configured
-    from rag import open_components
-    from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions
+    from rag import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions, open_components
 
     with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
         try:

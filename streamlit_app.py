@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rag.config import load_settings
-from rag.display import inert, literal
-from rag.errors import FolioError
+from rag import FolioError, inert, literal, load_settings
 
 if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see main)
     from ingest import IngestJobs
@@ -52,7 +50,7 @@ def conversations(data_dir: str) -> Conversations:
 @st.cache_data(max_entries=256, show_spinner=False)
 def page_image(path: str, page: int, modified: float) -> bytes:
     """A cited page as a PNG (cached: every rerun shows every saved answer's sources again)."""
-    from ingest.preview import render_preview
+    from ingest import render_preview
 
     return render_preview(path, page)
 
@@ -88,7 +86,7 @@ def upload_panel(parts: Components, jobs: IngestJobs) -> None:
 
 
 def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
-    from ingest.uploads import ingest_upload
+    from ingest import ingest_upload
 
     for file in st.session_state.get(key) or []:
         name, data = file.name, file.getvalue()
@@ -234,7 +232,7 @@ def show_message(parts: Components, message: Message) -> None:
 
 
 def show_sources(parts: Components, answer_text: str, sources) -> None:
-    from rag.citations import cited_sentences
+    from rag import cited_sentences
 
     highlights = cited_sentences(answer_text, sources)
     for source in sources:

@@ -1,8 +1,10 @@
-"""`python -m ingest PATH...` is `folio ingest PATH...`."""
+"""`python -m ingest PATH...` runs `folio ingest PATH...`.
 
+The command line lives in `folio_cli`, which uses this package; the package does not import it back.
+"""
+
+import os
 import sys
 
-from folio_cli import app
-
 if __name__ == "__main__":
-    app(["ingest", *sys.argv[1:]], prog_name="python -m ingest")
+    os.execv(sys.executable, [sys.executable, "-m", "folio_cli", "ingest", *sys.argv[1:]])

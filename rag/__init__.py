@@ -35,6 +35,11 @@ _HOMES = {
     "literal": "rag.display",
     "printable": "rag.display",
     "open_components": "rag.components",
+    "open_library": "rag.components",
+    "OFF_TOPIC": "rag.evaluate",
+    "evaluate_answers": "rag.evaluate",
+    "evaluate_retrieval": "rag.evaluate",
+    "load_questions": "rag.evaluate",
 }
 __all__ = sorted(_HOMES)
 

@@ -28,9 +28,14 @@ class Components:
         return ChatSession(self.retriever, self.llm, top_k=s.folio_top_k, min_similarity=s.folio_min_similarity)
 
 
+def open_library(settings: Settings) -> tuple[Embedder, Store]:
+    """The embedder and the store of the configured collection: all that ingesting, listing and removing need."""
+    embedder = make_embedder(settings)
+    return embedder, open_store(settings, embedder)
+
+
 def open_components(settings: Settings) -> Components:
     """Embedder, store, retriever and (if configured) the LLM client for these settings."""
-    embedder = make_embedder(settings)
-    store = open_store(settings, embedder)
+    embedder, store = open_library(settings)
     retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
     return Components(settings, embedder, store, retriever, ChatModel(settings) if llm_enabled(settings) else None)
