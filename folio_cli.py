@@ -349,6 +349,7 @@ def up(
     ] = None,
     port: Annotated[int, typer.Option(help="Port of the web UI.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on the network.")] = "127.0.0.1",
+    browser: Annotated[bool, typer.Option(help="Open the UI in a web browser.")] = True,
 ) -> None:
     """Start the chat UI; ingest FOLDER first, or the sample documents into a new, empty library."""
     try:
@@ -370,6 +371,7 @@ def up(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port)]
     command += ["--server.address", host, "--server.maxUploadSize", str(settings.folio_max_upload_mb)]
     command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    command += ["--client.showErrorDetails", "none", "--server.headless", str(not browser).lower()]
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
 
 

@@ -17,6 +17,12 @@ SAMPLE_DOCS = ROOT / "sample_docs"
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
 
 
+def pytest_sessionstart(session) -> None:
+    """The hostile, real-docs and SQuAD sets live in ../shared: without them many tests would collect nothing."""
+    if not (SHARED_EVAL / "hostile-pdfs" / "manifest.json").exists():
+        pytest.exit(f"{SHARED_EVAL} is missing: the tests need ../shared beside the repository", returncode=4)
+
+
 def make_pdf(path: Path, pages: list[str]) -> Path:
     """Write a PDF with one page per string (Helvetica, wrapped); returns the path."""
     pdf = FPDF()

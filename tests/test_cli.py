@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import SHARED_EVAL, make_pdf
 
+pytestmark = pytest.mark.slow  # every test runs the real `folio` command in a subprocess
+
 FOLIO = str(Path(sys.executable).parent / "folio")
 
 

@@ -62,6 +62,7 @@ def _ingest_batch(folder: Path, data_dir: Path) -> None:
     assert parts.store.count() == sum(d.chunks for d in documents)
 
 
+@pytest.mark.slow
 def test_every_kept_regression_mutant_is_reported_and_the_run_goes_on(tmp_path):
     folder = tmp_path / "regressions"
     folder.mkdir()
