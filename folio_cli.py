@@ -50,7 +50,7 @@ def ingest(
     ocr: Annotated[bool, typer.Option(help="OCR pages that have no text layer (scans); default: FOLIO_OCR.")] = None,
 ) -> None:
     """Ingest PDFs: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
-    from ingest import find_pdfs, ingest_configured
+    from ingest import Ingestor, find_pdfs
 
     try:
         settings = load_settings()
@@ -77,7 +77,7 @@ def ingest(
                         markup=False,
                     )
 
-            report = ingest_configured(paths, store, embedder, settings, prune=prune, progress=progress)
+            report = Ingestor(store, embedder, settings).folders(paths, prune=prune, progress=progress)
     except FolioError as error:
         _fail(error)
     if json_out:
@@ -304,7 +304,7 @@ def evaluate(
     import json
     import tempfile
 
-    from ingest import ingest_configured
+    from ingest import Ingestor
     from rag import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions, open_components
 
     with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
@@ -316,7 +316,7 @@ def evaluate(
         with (
             console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else contextlib.nullcontext()
         ):
-            ingest_configured([dataset / "pdfs"], parts.store, parts.embedder, settings)
+            Ingestor.of(parts).folders([dataset / "pdfs"])
         questions = load_questions(dataset, limit)
         k = settings.folio_top_k  # the retriever returns 2k chunks, the ranking MRR@10 reads
         with _progress_bar(json_out) as bar:

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from ingest import ingest_upload
+from ingest import Ingestor
 from rag import (
     Answer,
     Components,
@@ -138,7 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
         data = file.file.read(limit + 1)
         if len(data) > limit:
             raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
-        result = ingest_upload(file.filename or "upload.pdf", data, parts.store, parts.embedder, parts.settings)
+        result = Ingestor.of(parts).upload(file.filename or "upload.pdf", data)
         if result.status == "failed":
             raise ApiError(422, f"{result.source}: {result.reason}", code="unusable_file")
         return {"source": result.source, "status": result.status, "pages": result.pages, "chunks": result.chunks,

@@ -86,39 +86,20 @@ def upload_panel(parts: Components, jobs: IngestJobs) -> None:
 
 
 def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
-    from ingest import ingest_upload
+    from ingest import Ingestor
 
+    ingestor = Ingestor.of(parts)
     for file in st.session_state.get(key) or []:
         name, data = file.name, file.getvalue()
-        work = lambda steps, name=name, data=data: ingest_upload(  # noqa: E731
-            name, data, parts.store, parts.embedder, parts.settings, steps
-        )
-        jobs.submit(name, "upload", work)
+        jobs.submit(name, "upload", lambda steps, name=name, data=data: ingestor.upload(name, data, steps))
     st.session_state.uploads += 1  # a new, empty uploader
 
 
 def queue_reindex(parts: Components, jobs: IngestJobs, doc) -> None:
-    from ingest import ReadLimits, ingest_bytes
+    from ingest import Ingestor
 
-    settings = parts.settings
-
-    def work(steps):
-        data = Path(doc.path).read_bytes()
-        return ingest_bytes(
-            doc.source,
-            data,
-            parts.store,
-            parts.embedder,
-            settings.folio_chunk_tokens,
-            settings.folio_chunk_overlap,
-            path=Path(doc.path),
-            force=True,
-            limits=ReadLimits.from_settings(settings),
-            context_words=settings.folio_context_words,
-            steps=steps,
-        )
-
-    jobs.submit(doc.source, "re-index", work)
+    ingestor = Ingestor.of(parts)
+    jobs.submit(doc.source, "re-index", lambda steps: ingestor.reindex(doc, steps))
 
 
 @st.fragment(run_every=1.0)

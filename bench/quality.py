@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
 from bench.misses import miss_causes
-from ingest import ReadLimits, ingest_configured
+from ingest import Ingestor, ReadLimits
 from rag import Components, Settings, open_components
 from rag.evaluate import OFF_TOPIC, Question, evaluate_answers, evaluate_retrieval, load_questions, split_files
 
@@ -30,7 +30,7 @@ def ingest_dataset(dataset: Path, settings: Settings, **reading) -> tuple[Compon
     parts = open_components(settings)
     start = time.perf_counter()
     limits = replace(ReadLimits.from_settings(settings), **reading)
-    ingest_configured([dataset / "pdfs"], parts.store, parts.embedder, settings, limits=limits)
+    Ingestor(parts.store, parts.embedder, settings, limits).folders([dataset / "pdfs"])
     return parts, time.perf_counter() - start
 
 

@@ -1,8 +1,9 @@
 """Ingestion pipeline: PDF files → pages → chunks → vectors → Chroma.
 
-Public API (used by the CLI, the UI and the tests): `ingest_configured` (every option from the settings),
-`ingest_paths`, `ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use, so the PDF-reading
-child processes (which import `ingest.pdf` only) start without Chroma and the embedder.
+Public API (used by the CLI, the UI, the API server and the tests): `Ingestor` (folders, files, uploads and
+re-indexing with every option from the settings), `IngestJobs` (the UI's background queue), `render_preview`,
+and the lower-level `ingest_paths`, `ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use,
+so the PDF-reading child processes (which import `ingest.pdf` only) start without Chroma and the embedder.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import importlib
 _HOMES = {
     "FileResult": "ingest.sync",
     "IngestJobs": "ingest.jobs",
-    "ingest_upload": "ingest.uploads",
+    "Ingestor": "ingest.ingestor",
     "render_preview": "ingest.preview",
     "IngestReport": "ingest.sync",
     "find_pdfs": "ingest.sync",
     "ingest_bytes": "ingest.sync",
-    "ingest_configured": "ingest.sync",
     "ingest_paths": "ingest.sync",
     "ReadLimits": "ingest.pdf",
 }

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import EmptyFileError, FileNotDecryptedError
 
 from ingest.layout import clean_text, running_lines, strip_running_lines
+from rag.config import default
 from rag.errors import IngestError
 
 MIN_TEXT_CHARS = 1  # a page with no visible character at all has no text layer (scanned or blank)
@@ -50,13 +51,13 @@ class Page:
 class ReadLimits:
     """Per-file limits, so one hostile or huge PDF cannot stall ingestion (see `.env.example`)."""
 
-    max_pages: int = 5000
-    max_chars: int = 20_000_000
-    timeout: float = 600.0  # seconds for parsing and OCR of one file (OCR: ~0.7 pages/s on 2 cores)
-    ocr: bool = True
-    ocr_max_pages: int = 300
-    ocr_page_timeout: float = 60.0
-    reader: Literal["auto", "pypdf", "pdfium"] = "auto"  # auto: pypdf, and pdfium where pypdf fails
+    max_pages: int = default("folio_max_pages")
+    max_chars: int = default("folio_max_chars")
+    timeout: float = default("folio_read_timeout")  # seconds for parsing and OCR of one file
+    ocr: bool = default("folio_ocr")
+    ocr_max_pages: int = default("folio_ocr_max_pages")
+    ocr_page_timeout: float = default("folio_ocr_page_timeout")
+    reader: Literal["auto", "pypdf", "pdfium"] = default("folio_reader")  # auto: pypdf, and pdfium where it fails
     layout: bool = True  # False: join every line that does not end a sentence (the old cleaning; for benchmarks)
 
     @classmethod

@@ -22,7 +22,7 @@ import numpy as np
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
 from ingest.layout import context_line
 from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
-from rag.config import CONTEXT_WORDS, Settings
+from rag.config import CONTEXT_WORDS
 from rag.embed import Embedder, count_tokens
 from rag.errors import FolioError
 from rag.store import CONTEXT_KEY, DocumentRecord, Store
@@ -140,29 +140,6 @@ def document_name(pdf: PdfFile, store: Store) -> str:
         if store.document(candidate) is None:
             return candidate
     return pdf.path.as_posix()
-
-
-def ingest_configured(
-    paths: Iterable[Path],
-    store: Store,
-    embedder: Embedder,
-    settings: Settings,
-    prune: bool = False,
-    progress: Progress | None = None,
-    limits: ReadLimits | None = None,
-) -> IngestReport:
-    """`ingest_paths` with the chunking, reading limits and context line `settings` ask for (or these `limits`)."""
-    return ingest_paths(
-        paths,
-        store,
-        embedder,
-        settings.folio_chunk_tokens,
-        settings.folio_chunk_overlap,
-        prune=prune,
-        progress=progress,
-        limits=limits or ReadLimits.from_settings(settings),
-        context_words=settings.folio_context_words,
-    )
 
 
 def ingest_bytes(

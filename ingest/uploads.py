@@ -7,13 +7,14 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ingest.pdf import ReadLimits
-from ingest.sync import FileResult, Steps, ingest_bytes
-from rag.config import Settings
-from rag.embed import Embedder
+from ingest.sync import FileResult, Steps
 from rag.errors import FolioError
 from rag.store import Store
+
+if TYPE_CHECKING:
+    from ingest.ingestor import Ingestor
 
 
 def safe_upload_name(client_name: str) -> str:
@@ -23,9 +24,7 @@ def safe_upload_name(client_name: str) -> str:
     return f"{stem[:100]}.pdf"
 
 
-def ingest_upload(
-    client_name: str, data: bytes, store: Store, embedder: Embedder, settings: Settings, steps: Steps | None = None
-) -> FileResult:
+def ingest_upload(client_name: str, data: bytes, ingestor: Ingestor, steps: Steps | None = None) -> FileResult:
     """Check, ingest and keep one uploaded file (under its safe name in the uploads folder).
 
     The file is written first (a full disk fails before anything is stored) and kept only when it was ingested
@@ -33,28 +32,17 @@ def ingest_upload(
     decides whether it is a PDF, not the name.
     """
     name = safe_upload_name(client_name)
-    limit = settings.folio_max_upload_mb
+    limit = ingestor.settings.folio_max_upload_mb
     if len(data) > limit * 1024 * 1024:
         return FileResult(name, "failed", reason=f"larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
-    target = settings.uploads_dir / name
+    target = ingestor.settings.uploads_dir / name
     try:
         temporary = _write_temporary(target, data)
     except OSError as error:  # disk full, read-only folder: nothing is stored
         return FileResult(name, "failed", reason=f"cannot save the upload ({error.strerror or error})")
     try:
-        previous = _stored(store, name)
-        result = ingest_bytes(
-            name,
-            data,
-            store,
-            embedder,
-            settings.folio_chunk_tokens,
-            settings.folio_chunk_overlap,
-            path=target.resolve(),
-            limits=ReadLimits.from_settings(settings),
-            context_words=settings.folio_context_words,
-            steps=steps,
-        )
+        previous = _stored(ingestor.store, name)
+        result = ingestor.file(name, data, path=target.resolve(), steps=steps)
         if result.status != "failed":
             os.replace(temporary, target)  # a reader never sees half a file
         if result.status == "ingested" and previous:

@@ -14,6 +14,7 @@ from llama_index.core.llms import ChatMessage
 from llama_index.core.memory import ChatMemoryBuffer
 
 from rag.citations import cited_numbers, filter_citations, renumber
+from rag.config import default
 from rag.embed import count_tokens
 from rag.errors import FolioError, LLMError
 from rag.extractive import best_quotes
@@ -72,8 +73,8 @@ class ChatSession:
         self,
         retriever: Retriever,
         llm: ChatModel | None = None,
-        top_k: int = 5,
-        min_similarity: float = 0.30,
+        top_k: int = default("folio_top_k"),
+        min_similarity: float = default("folio_min_similarity"),
         context_tokens: int = 3000,
         history_tokens: int = 1500,
     ):

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         return self.folio_data_dir / "uploads"
 
 
+def default(name: str):
+    """The default of a setting: the one home of every default (ReadLimits, ChatSession and Retriever use it)."""
+    return Settings.model_fields[name].default
+
+
 def load_settings(**overrides) -> Settings:
     """The settings from the environment and `.env` (with `overrides`); ConfigError naming every bad value."""
     try:

@@ -24,7 +24,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
-from rag.config import DENSE_WEIGHT
+from rag.config import DENSE_WEIGHT, default
 from rag.embed import Embedder
 from rag.store import CONTEXT_KEY, Store, StoredChunk
 
@@ -98,7 +98,7 @@ class Retriever:
         self,
         store: Store,
         embedder: Embedder,
-        mode: Mode = "hybrid",
+        mode: Mode = default("folio_retrieval"),
         dense_weight: float = DENSE_WEIGHT,
         fusion: str = "dist_based_score",
         candidates: int = FUSION_CANDIDATES,

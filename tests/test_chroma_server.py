@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest import ingest_paths
-from ingest.uploads import ingest_upload
+from ingest import Ingestor, ingest_paths
 from rag import open_components
 from rag.config import Settings
 from rag.errors import StoreError
@@ -29,10 +28,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def parts_of(parts):
-    return parts.store, parts.embedder, parts.settings
 
 
 def _start(path: Path, port: int) -> subprocess.Popen:
@@ -71,9 +66,7 @@ def test_ingest_and_answer_through_a_chroma_server_that_goes_down_and_comes_back
         unreachable = f"cannot reach the Chroma server at 127.0.0.1:{port}"
         with pytest.raises(StoreError, match=unreachable):  # the ingest command stops with this one line
             ingest_paths([SAMPLE_DOCS / "babelbib-tugboat-article.pdf"], parts.store, parts.embedder, 192, 32)
-        upload = ingest_upload(
-            "tugboat.pdf", (SAMPLE_DOCS / "babelbib-tugboat-article.pdf").read_bytes(), *parts_of(parts)
-        )
+        upload = Ingestor.of(parts).upload("tugboat.pdf", (SAMPLE_DOCS / "babelbib-tugboat-article.pdf").read_bytes())
         assert upload.status == "failed" and unreachable in upload.reason
 
         server = _start(tmp_path / "server-data", port)

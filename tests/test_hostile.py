@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.uploads import ingest_upload
+from ingest import Ingestor
 from tests.conftest import SHARED_EVAL
 
 HOSTILE = SHARED_EVAL / "hostile-pdfs"
@@ -67,7 +67,7 @@ def test_the_hostile_folder_through_the_ingest_command(tmp_path):
 @pytest.mark.parametrize("entry", MANIFEST, ids=lambda e: e["file"])
 def test_each_hostile_file_through_the_upload_path(entry, settings, store, embedder):
     settings.folio_max_pages = 1000  # the upload path refuses the 2000-page file by the page cap
-    result = ingest_upload(entry["file"], (HOSTILE / entry["file"]).read_bytes(), store, embedder, settings)
+    result = Ingestor(store, embedder, settings).upload(entry["file"], (HOSTILE / entry["file"]).read_bytes())
     check_outcome(entry, result.status, result.pages, result.reason, max_pages=1000)
     stored = store.chunks.get(where={"source": result.source}, include=["documents"])["documents"]
     kept = (settings.uploads_dir / result.source).exists()

@@ -3,8 +3,8 @@
 import pytest
 
 from bench.ocr import cer, make_poster_scans
+from ingest import Ingestor
 from ingest.pdf import ReadLimits, extract_pages, read_pdf
-from ingest.uploads import ingest_upload
 from rag.answer import ChatSession
 from rag.errors import IngestError
 from rag.retrieve import Retriever
@@ -61,7 +61,7 @@ def test_the_hostile_image_only_scan_becomes_searchable():
 
 
 def test_an_uploaded_scan_is_answered_with_a_citation_of_its_page_marked_ocr(mixed_pdf, settings, store, embedder):
-    result = ingest_upload("harbour-scan.pdf", mixed_pdf.read_bytes(), store, embedder, settings)
+    result = Ingestor(store, embedder, settings).upload("harbour-scan.pdf", mixed_pdf.read_bytes())
     assert (result.status, result.pages) == ("ingested", 3)
     assert "read by OCR" in result.reason
     answer = ChatSession(Retriever(store, embedder)).answer("Who was the lighthouse keeper of Valdemar Bay?")

@@ -27,7 +27,7 @@ def _files_under(root):
 def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_data_folder(
     tmp_path, settings, store, embedder
 ):
-    from ingest.uploads import ingest_upload
+    from ingest import Ingestor
     from tests.conftest import make_pdf
 
     def pdf(text):
@@ -45,7 +45,8 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
         ("page.html.pdf", b"<html><body>not a pdf</body></html>"),  # checked by content, not by name
         ("big.pdf", b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 1)),
     ]
-    results = [ingest_upload(name, data, store, embedder, settings) for name, data in uploads]
+    ingestor = Ingestor(store, embedder, settings)
+    results = [ingestor.upload(name, data) for name, data in uploads]
     assert [(r.source, r.status) for r in results] == [
         ("outside.pdf", "ingested"),
         ("absolute.pdf", "ingested"),
