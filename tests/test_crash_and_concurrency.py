@@ -72,8 +72,6 @@ def test_sigkill_mid_folder_then_rerun_loses_and_duplicates_nothing(tmp_path, se
 
 def test_two_overlapping_ingests_and_a_question_during_them(tmp_path, settings, embedder):
     shared = _folder(tmp_path / "a", ["common", "apollo"])
-    (tmp_path / "b").mkdir()
-    os.link(shared / "common.pdf", tmp_path / "b" / "common.pdf")
     _folder(tmp_path / "b", ["nile"])
     store = open_store(settings, embedder)
     ingest_paths([_folder(tmp_path / "seed", ["seed"])], store, embedder, 192, 32)
@@ -87,7 +85,9 @@ def test_two_overlapping_ingests_and_a_question_during_them(tmp_path, settings, 
 
     asker = threading.Thread(target=ask_repeatedly)
     asker.start()
-    first, second = _ingest_process(tmp_path / "a", settings), _ingest_process(tmp_path / "b", settings)
+    # both processes ingest common.pdf (the same file: one document)
+    first = _ingest_process(tmp_path / "a", settings)
+    second = _ingest_process(tmp_path / "b", settings, str(shared / "common.pdf"))
     try:
         assert first.wait(timeout=300) == 0, first.stderr.read()
         assert second.wait(timeout=300) == 0, second.stderr.read()
