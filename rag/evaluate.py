@@ -156,24 +156,34 @@ def evaluate_answers(session_factory, questions: Sequence[Question]) -> dict[str
     """Answer-level metrics on page-level rows, and off-topic refusals.
 
     answer_contains_gold: the answer text holds a gold answer. page_exact_citation: a cited source covers the gold
-    page. strict_citation: a sentence of the answer that holds a gold answer cites a source in which that answer sits
-    on a gold page of the gold file.
+    page. first_citation_on_gold_page: the first source the answer cites (what a reader checks first) covers a gold
+    page of the gold file. strict_citation: a sentence of the answer that holds a gold answer cites a source in which
+    that answer sits on a gold page of the gold file. answerable_refused: share of these (answerable) questions
+    answered "not found". off_topic_refusal: share of OFF_TOPIC questions refused.
     """
     paged = [q for q in questions if not q.document_level]
-    contains = page_exact = strict = 0
+    contains = page_exact = first = strict = refused = 0
     for q in paged:
         answer = session_factory().answer(q.question)
         contains += contains_answer(answer.text, q.answers)
         page_exact += any(s.source == q.file and _covers(s, q.pages) for s in answer.cited_sources)
+        first += bool(answer.cited_sources) and _on_gold_page(answer.cited_sources[0], q)
         strict += strict_citation(answer, q)
-    refused = sum(session_factory().answer(q).mode == "not_found" for q in OFF_TOPIC)
+        refused += answer.mode == "not_found"
+    off_topic = sum(session_factory().answer(q).mode == "not_found" for q in OFF_TOPIC)
     n = len(paged) or 1
     return {
         "answer_contains_gold": contains / n,
         "page_exact_citation": page_exact / n,
+        "first_citation_on_gold_page": first / n,
         "strict_citation": strict / n,
-        "off_topic_refusal": refused / len(OFF_TOPIC),
+        "answerable_refused": refused / n,
+        "off_topic_refusal": off_topic / len(OFF_TOPIC),
     }
+
+
+def _on_gold_page(source, q: Question) -> bool:
+    return source.source == q.file and _covers(source, q.pages)
 
 
 def _covers(source, pages: set[int]) -> bool:

@@ -1,8 +1,9 @@
 """The offline answer: the retrieved sentences that best match the question, each cited.
 
 Sentences are scored by the question's stemmed content words they contain, weighted by how rare
-each word is among the candidate sentences (an IDF over the retrieved text), plus a small bonus
-for sentences from better-ranked sources.
+each word is among the candidate sentences (an IDF over the retrieved text), plus bonuses: for sentences
+of better-ranked sources (retrieval already weighed the whole passage), and for holding what the question
+asks for (a percentage, a number, a year). A further quote that repeats one already chosen is skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,28 @@ _HAS_NUMBER = re.compile(r"\d")
 NAMING_WEIGHT = 0.1  # share of its weight a question word keeps in a source whose context line holds it (measured)
 LABEL_BONUS = 0.5  # a form field whose label the question names ("Which airport…" → "Airport: …") is the answer
 MIN_QUOTE_WORDS = 4  # shorter lines (headings, labels) are quoted only when they hold a number
+# Measured on real-docs (100 q) and squad-public (1,200 q), first quote on the gold page / answer holds gold:
+# 0.74/0.67 and 0.781/0.802 with RANK_BONUS 0.05 and no TYPE_BONUS; 0.81/0.74 and 0.812/0.818 with these.
+RANK_BONUS = 0.3  # a sentence of the best-ranked source gets this much, of the second half of it, and so on
+TYPE_BONUS = 0.25  # a sentence holding what the question asks for: a percentage, a number, a year
+SAME_FACT = 0.8  # share of shared words above which a further quote repeats one already chosen
+_ASKS = [  # (question pattern, what a sentence that answers it holds)
+    (re.compile(r"\b(percent(age)?|proportion)\b|%", re.I), re.compile(r"\d\s*(%|percent\b|per cent\b)", re.I)),
+    (
+        re.compile(r"\b(what|which|in what) (year|decade|century|date)\b|^when\b", re.I),
+        re.compile(
+            r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(january|february|march|april|may|june|july|august|september|"
+            r"october|november|december)\b|\bcentury\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"\bhow (many|much|long|far|old|large|big|tall|high|deep|wide)\b|\bnumber of\b", re.I),
+        re.compile(
+            r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I
+        ),
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +91,7 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
     document_frequency = Counter(t for bag in bags for t in bag & wanted)
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in wanted}
     naming = {s.n: set(terms(s.context)) & wanted for s in sources}
+    expected = [answer for asked, answer in _ASKS if asked.search(question)]
     quotes = []
     for (source, sentence, page), bag in zip(candidates, bags, strict=False):
         weights = {t: idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in wanted}
@@ -77,6 +101,20 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
             asked = (
                 bool(label) and set(terms(label.group(1))) <= wanted - naming[source.n] and bool(terms(label.group(1)))
             )
-            quotes.append(Quote(sentence, source, page, overlap + (LABEL_BONUS if asked else 0.0) + 0.05 / source.n))
+            typed = TYPE_BONUS if any(pattern.search(sentence) for pattern in expected) else 0.0
+            bonus = (LABEL_BONUS if asked else 0.0) + typed + RANK_BONUS / source.n
+            quotes.append(Quote(sentence, source, page, overlap + bonus))
     quotes.sort(key=lambda q: q.score, reverse=True)
-    return quotes[:count]
+    chosen: list[Quote] = []
+    for quote in quotes:
+        if len(chosen) == count:
+            break
+        if not any(_same_fact(quote, other) for other in chosen):
+            chosen.append(quote)
+    return chosen
+
+
+def _same_fact(quote: Quote, other: Quote) -> bool:
+    """Two sentences that say the same (a repeated line, an overlapping chunk): most of their words shared."""
+    mine, theirs = set(terms(quote.text)), set(terms(other.text))
+    return len(mine & theirs) >= SAME_FACT * max(1, min(len(mine), len(theirs)))
