@@ -90,13 +90,15 @@ def quality_report(dataset: Path, limit: int | None) -> str:
         "",
         "Folio's offline answers (extractive, no LLM):",
         "",
-        "| questions | answer holds gold | cites the gold page | strict citation | off-topic refused |",
-        "|---|---|---|---|---|",
+        "| questions | answer holds gold | cites the gold page | first citation on the gold page | strict citation "
+        "| answerable refused | off-topic refused |",
+        "|---|---|---|---|---|---|---|",
     ]
     for group, a in answers.items():
         lines.append(
             f"| {group} | {a['answer_contains_gold']:.3f} | {a['page_exact_citation']:.3f} "
-            f"| {a['strict_citation']:.3f} | {a['off_topic_refusal']:.0%} of {len(OFF_TOPIC)} |"
+            f"| {a['first_citation_on_gold_page']:.3f} | {a['strict_citation']:.3f} | {a['answerable_refused']:.1%} "
+            f"| {a['off_topic_refusal']:.0%} of {len(OFF_TOPIC)} |"
         )
     folio = rows[0][3]["all"]
     lines += ["", f"Folio's misses at k={k} ({sum(misses.values())} of {len(questions)}), by first cause:", ""]
