@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -20,10 +21,15 @@ from rag import ConfigError, FolioError, load_settings, printable
 if TYPE_CHECKING:
     from rag import Answer, Settings
 
-app = typer.Typer(help="Folio: chat with your own PDFs, offline by default, cited to the page.", no_args_is_help=True)
+app = typer.Typer(
+    help="Folio: chat with your own PDFs, offline by default, cited to the page.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: flags shown as flags (the rich help printed "--json <bool>")
+)
 console = Console()
 errors = Console(stderr=True)
 SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
+NO_DOCUMENTS = "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI."
 
 
 def _shown(text: str) -> str:
@@ -120,7 +126,7 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         table.add_row(
             Text(printable(d.source)), str(d.pages), str(d.chunks), d.ingested_at, Text(printable(d.warnings))
         )
-    console.print(table if documents else "No documents yet: run `folio ingest FOLDER`.")
+    console.print(table if documents else NO_DOCUMENTS)
 
 
 @app.command()
@@ -150,17 +156,27 @@ def rm(
 
 
 def _print_stream(session, question: str, documents: list[str] | None) -> Answer:
-    """Stream one answer to the terminal, then list the sources it cites."""
+    """Stream one answer, then list the sources it cites. On a terminal the answer is shown as rendered
+    Markdown (redrawn as it streams); in a pipe or a log it is the plain text."""
+    from rich.live import Live
+    from rich.markdown import Markdown
+
     from rag import Done, Error, Token
 
-    answer = None
-    for event in session.ask(question, documents or None):
-        if isinstance(event, Token):
-            console.out(printable(event.text), end="", highlight=False)
-        elif isinstance(event, Error):
-            console.print(f"\n[red]error:[/red] {_shown(event.message)}")
-        elif isinstance(event, Done):
-            answer = event.answer
+    answer, text = None, ""
+    live = Live(console=console, auto_refresh=False) if console.is_terminal else None
+    with live or contextlib.nullcontext():
+        for event in session.ask(question, documents or None):
+            if isinstance(event, Token):
+                text += printable(event.text)
+                if live:
+                    live.update(Markdown(text), refresh=True)
+                else:
+                    console.out(printable(event.text), end="", highlight=False)
+            elif isinstance(event, Error):
+                console.print(f"\n[red]error:[/red] {_shown(event.message)}")
+            elif isinstance(event, Done):
+                answer = event.answer
     console.print()
     for source in answer.cited_sources:
         snippet = " ".join(source.text.split())[:160]
@@ -184,7 +200,11 @@ def ask(
     from rag import open_components
 
     try:
-        session = open_components(load_settings()).session()
+        parts = open_components(load_settings())
+        if not parts.store.count():
+            errors.print(NO_DOCUMENTS, highlight=False, markup=False)
+            raise typer.Exit(1)
+        session = parts.session()
         if json_out:
             answer = session.answer(question, document or None)
             sources = [asdict(s) | {"pages": s.pages_label} for s in answer.sources]

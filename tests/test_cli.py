@@ -185,3 +185,37 @@ def test_same_name_files_from_two_folders_are_two_documents_and_rm_takes_a_prefi
         and "removed: report-2.pdf" in removed.stdout
     )
     assert [d["source"] for d in json.loads(run("docs", "--json").stdout)] == ["report.pdf"]
+
+
+def test_ask_on_an_empty_library_says_how_to_add_documents_and_help_shows_flags_as_flags(run):
+    empty = run("ask", "What is the gate code?")
+    assert empty.returncode == 1
+    assert "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI." in empty.stderr
+    helped = run("ask", "--help")
+    assert "--json " in helped.stdout and "<bool>" not in helped.stdout
+
+
+def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
+    import pty
+
+    make_pdf(tmp_path / "docs" / "moons.pdf", ["Titan is the largest moon of Saturn. Ganymede orbits Jupiter."])
+    assert run("ingest", str(tmp_path / "docs")).returncode == 0
+    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir), "COLUMNS": "120"}
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [FOLIO, "ask", "Which is the largest moon of Saturn?"], stdout=follower, stderr=follower, env=env
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            piece = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not piece:
+            break
+        shown += piece
+    assert process.wait(timeout=120) == 0
+    text = shown.decode("utf-8", "replace")
+    assert "Titan is the largest moon of Saturn" in text
+    assert "> Titan" not in text and "*moons.pdf" not in text  # Markdown rendered, not printed raw
