@@ -35,7 +35,7 @@ _HOMES = {
     "literal": "rag.display",
     "printable": "rag.display",
     "open_components": "rag.components",
-    "open_library": "rag.components",
+    "open_library": "rag.store",
     "OFF_TOPIC": "rag.evaluate",
     "evaluate_answers": "rag.evaluate",
     "evaluate_retrieval": "rag.evaluate",

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from rag.answer import ChatSession
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
+from rag.embed import Embedder
 from rag.llm import ChatModel, llm_enabled
 from rag.retrieve import Retriever
-from rag.store import Store, open_store
+from rag.store import Store, open_library
 
 
 @dataclass
@@ -26,12 +26,6 @@ class Components:
         """A new conversation."""
         s = self.settings
         return ChatSession(self.retriever, self.llm, top_k=s.folio_top_k, min_similarity=s.folio_min_similarity)
-
-
-def open_library(settings: Settings) -> tuple[Embedder, Store]:
-    """The embedder and the store of the configured collection: all that ingesting, listing and removing need."""
-    embedder = make_embedder(settings)
-    return embedder, open_store(settings, embedder)
 
 
 def open_components(settings: Settings) -> Components:

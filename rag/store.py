@@ -25,6 +25,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.errors import ConfigError, DuplicateError, StoreError
 
 REGISTRY_SUFFIX = "-docs"
@@ -383,6 +384,15 @@ def check_collection_name(name: str) -> str:
             "with a letter or digit"
         )
     return name
+
+
+def open_library(settings: Settings) -> tuple[Embedder, Store]:
+    """The embedder and the store of the configured collection: all that ingesting, listing and removing need
+    (without llama-index, which `rag.open_components` loads for retrieval: `folio docs` starts faster)."""
+    from rag.embed import make_embedder
+
+    embedder = make_embedder(settings)
+    return embedder, open_store(settings, embedder)
 
 
 def open_store(settings: Settings, embedder) -> Store:
