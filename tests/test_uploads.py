@@ -58,6 +58,7 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
         ("page.html.pdf", "failed"),
         ("big.pdf", "failed"),
     ]
+    assert "replaced" not in results[4].reason and "replaced the earlier file of this name" in results[5].reason
     assert "same content as 'outside.pdf'" in results[6].reason
     assert results[7].reason == "not a PDF (no %PDF- header)"
     assert results[8].reason == "larger than the 1 MB limit (FOLIO_MAX_UPLOAD_MB)"
