@@ -4,7 +4,7 @@ chunking, reading limits and context line that the settings ask for."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.pdf import ReadLimits
@@ -22,11 +22,7 @@ class Ingestor:
     store: Store
     embedder: Embedder
     settings: Settings
-    limits: ReadLimits = field(default=None)  # type: ignore[assignment]  # None: from the settings
-
-    def __post_init__(self) -> None:
-        if self.limits is None:
-            object.__setattr__(self, "limits", ReadLimits.from_settings(self.settings))
+    limits: ReadLimits | None = None  # None: the reading limits the settings ask for
 
     @classmethod
     def of(cls, parts) -> Ingestor:
@@ -35,37 +31,13 @@ class Ingestor:
 
     def folders(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> IngestReport:
         """Bring the store in line with the PDFs under `paths` (see `ingest_paths`)."""
-        s = self.settings
-        return ingest_paths(
-            paths,
-            self.store,
-            self.embedder,
-            s.folio_chunk_tokens,
-            s.folio_chunk_overlap,
-            prune=prune,
-            progress=progress,
-            limits=self.limits,
-            context_words=s.folio_context_words,
-        )
+        return ingest_paths(paths, self.store, self.embedder, prune=prune, progress=progress, **self._how)
 
     def file(
         self, source: str, data: bytes, path: Path | None = None, force: bool = False, steps: Steps | None = None
     ) -> FileResult:
         """Ingest one PDF's bytes under the name `source` (see `ingest_bytes`)."""
-        s = self.settings
-        return ingest_bytes(
-            source,
-            data,
-            self.store,
-            self.embedder,
-            s.folio_chunk_tokens,
-            s.folio_chunk_overlap,
-            path=path,
-            force=force,
-            limits=self.limits,
-            context_words=s.folio_context_words,
-            steps=steps,
-        )
+        return ingest_bytes(source, data, self.store, self.embedder, path=path, force=force, steps=steps, **self._how)
 
     def upload(self, client_name: str, data: bytes, steps: Steps | None = None) -> FileResult:
         """Check, keep and ingest a file sent by a browser or an API client (see `ingest_upload`)."""
@@ -78,3 +50,14 @@ class Ingestor:
         except OSError as error:
             return FileResult(record.source, "failed", reason=f"cannot read {record.path} ({error.strerror or error})")
         return self.file(record.source, data, path=Path(record.path), force=True, steps=steps)
+
+    @property
+    def _how(self) -> dict:
+        """The chunking, reading limits and context line of every ingest here."""
+        s = self.settings
+        return {
+            "chunk_tokens": s.folio_chunk_tokens,
+            "chunk_overlap": s.folio_chunk_overlap,
+            "limits": self.limits or ReadLimits.from_settings(s),
+            "context_words": s.folio_context_words,
+        }
