@@ -135,9 +135,8 @@ def job_panel(jobs: IngestJobs) -> None:
     st.session_state.documents_seen_busy = jobs.busy
 
 
-def document_panel(parts: Components, jobs: IngestJobs) -> list[str]:
+def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list[str]:
     """List documents with Delete (confirmed) and Re-index; returns the documents the chat is restricted to."""
-    documents = parts.store.documents()
     if not documents:
         st.caption("No documents yet.")
         return []
@@ -189,7 +188,7 @@ def chat_panel(chats: Conversations, collection: str) -> str | None:
             st.rerun()
     if current:
         with st.expander("Rename or delete this chat"):
-            title = st.text_input("Title", value=chats.get(current).title, key=f"title-{current}")
+            title = st.text_input("Title", value=titles[current], key=f"title-{current}")
             if st.button("Rename", key=f"rename-{current}"):
                 chats.rename(current, title)
                 st.rerun()
@@ -200,8 +199,9 @@ def chat_panel(chats: Conversations, collection: str) -> str | None:
     return current
 
 
-def show_message(parts: Components, message: Message) -> None:
-    """One saved message, with the sources of an answer (text, highlighted sentence, page image)."""
+def show_message(message: Message, files: dict) -> None:
+    """One saved message, with the sources of an answer (text, highlighted sentence, page image);
+    `files` maps each stored document's name to its record (read once per page run, not per source)."""
     if message.role == "user":
         st.markdown(literal(message.text))
         return
@@ -209,10 +209,10 @@ def show_message(parts: Components, message: Message) -> None:
         st.markdown(inert(message.text))
     if message.error:
         st.error(literal(message.error))
-    show_sources(parts, message.text, message.sources)
+    show_sources(message.text, message.sources, files)
 
 
-def show_sources(parts: Components, answer_text: str, sources) -> None:
+def show_sources(answer_text: str, sources, files: dict) -> None:
     from rag import cited_sentences
 
     highlights = cited_sentences(answer_text, sources)
@@ -225,11 +225,10 @@ def show_sources(parts: Components, answer_text: str, sources) -> None:
             # one line of HTML: a blank line would end the HTML block and let Markdown in the text come alive
             text = text.replace("\n", "&#10;")
             st.markdown(f"<div style='white-space: pre-wrap'>{text}</div>", unsafe_allow_html=True)
-            show_page(parts, source)
+            show_page(source, files.get(source.source))
 
 
-def show_page(parts: Components, source) -> None:
-    record = parts.store.document(source.source)
+def show_page(source, record) -> None:
     path = Path(record.path) if record and record.path else None
     if not path or not path.exists():
         st.caption("The original file is not available for a page preview.")
@@ -333,6 +332,8 @@ def main() -> None:
     loading.empty()
     st.session_state.loaded = True
     jobs = ingest_jobs()
+    documents = parts.store.documents()
+    files = {record.source: record for record in documents}
 
     with st.sidebar:
         chat_id = chat_panel(chats, parts.settings.folio_collection)
@@ -343,7 +344,7 @@ def main() -> None:
         st.subheader("Documents")
         upload_panel(parts, jobs)
         job_panel(jobs)
-        selected = document_panel(parts, jobs)
+        selected = document_panel(parts, jobs, documents)
 
     pending = st.session_state.setdefault("pending_questions", [])
     saved = chats.messages(chat_id) if chat_id else []
@@ -351,7 +352,7 @@ def main() -> None:
         st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
     for message in saved:
         with st.chat_message(message.role):
-            show_message(parts, message)
+            show_message(message, files)
     if pending:
         chat_id = ask(parts, chats, chat_id, pending, selected, top_k, llm)
         st.rerun()  # draw the saved turn like every other, with its sources
