@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DOCS
+from tests.conftest import ROOT, SAMPLE_DOCS, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -32,12 +31,6 @@ FLAGS = [
 BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(settings):
     yield from _serve(settings, {})
@@ -50,7 +43,7 @@ def llm_server(settings, fake_llm):
 
 
 def _serve(settings, extra_env: dict, port: int | None = None):
-    process, url = _start_app(settings, extra_env, port or _free_port())
+    process, url = _start_app(settings, extra_env, port or free_port())
     yield url
     process.terminate()
     process.wait(timeout=20)
@@ -201,7 +194,7 @@ def test_a_chat_survives_reload_and_restart_keeps_every_source_and_an_upload_dur
         [f"Section {n}. The harbour authority moved {1000 + n} containers in week {n}." for n in range(1, 25)],
     )
     amazon = "amazon-rainforest-wikipedia.pdf"
-    port = _free_port()
+    port = free_port()
     process, url = _start_app(settings, {}, port)
     try:
         with sync_playwright() as p:

@@ -3,7 +3,6 @@ is down; recovery when it is back."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,11 @@ from ingest import Ingestor, ingest_paths
 from rag import open_components
 from rag.config import Settings
 from rag.errors import StoreError
-from tests.conftest import SAMPLE_DOCS
+from tests.conftest import SAMPLE_DOCS, free_port
 
 pytestmark = pytest.mark.slow
 
 CHROMA = str(Path(sys.executable).parent / "chroma")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(path: Path, port: int) -> subprocess.Popen:
@@ -47,7 +40,7 @@ def _start(path: Path, port: int) -> subprocess.Popen:
 
 
 def test_ingest_and_answer_through_a_chroma_server_that_goes_down_and_comes_back(tmp_path):
-    port = _free_port()
+    port = free_port()
     server = _start(tmp_path / "server-data", port)
     try:
         settings = Settings(_env_file=None, chroma_host="127.0.0.1", chroma_port=port, folio_data_dir=tmp_path / "d")
@@ -78,7 +71,7 @@ def test_ingest_and_answer_through_a_chroma_server_that_goes_down_and_comes_back
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     server = _start(tmp_path_factory.mktemp("chroma-server"), port)
     yield server, port
     server.kill()

@@ -1,6 +1,5 @@
 """`folio serve`: the OpenAI-compatible API on loopback, driven by the official openai client and httpx."""
 
-import socket
 import threading
 import time
 
@@ -12,16 +11,14 @@ from pydantic import SecretStr
 
 from folio_server import create_app
 from rag import Settings
-from tests.conftest import SAMPLE_DOCS
+from tests.conftest import SAMPLE_DOCS, free_port
 
 AMAZON = "amazon-rainforest-wikipedia.pdf"
 BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
 
 
 def _serve(settings: Settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

@@ -3,23 +3,16 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 UV = shutil.which("uv")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _status(url: str, seconds: float = 180) -> int:
@@ -55,7 +48,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_serves_the_ui_and_the_api(tmp_
     folio = str(tmp_path / "venv" / "bin" / "folio")
     outside = tmp_path / "elsewhere"  # not a checkout: no sample_docs, no .streamlit
     outside.mkdir()
-    ui_port, api_port = _free_port(), _free_port()
+    ui_port, api_port = free_port(), free_port()
     ui = subprocess.Popen([folio, "up", "--no-browser", "--port", str(ui_port)], cwd=outside, env=env)
     api = subprocess.Popen([folio, "serve", "--port", str(api_port)], cwd=outside, env=env)
     try:
