@@ -30,14 +30,14 @@ from ingest import Ingestor
 from rag import (
     Answer,
     Components,
+    ConfigError,
     Done,
     Error,
     FolioError,
     Settings,
     Token,
-    check_collection_name,
     collection_names,
-    open_components,
+    open_collection,
 )
 
 MODEL = "folio"
@@ -168,15 +168,12 @@ class _Libraries:
             raise ApiError(404, f"the model '{model}' does not exist: use 'folio' or 'folio:<collection>'",
                            code="model_not_found")  # fmt: skip
         collection = collection or self._settings.folio_collection
-        try:
-            check_collection_name(collection)
-        except FolioError as error:
-            raise ApiError(404, str(error), code="model_not_found") from None
         with self._lock:
             if collection not in self._open:
-                self._open[collection] = open_components(
-                    self._settings.model_copy(update={"folio_collection": collection})
-                )
+                try:
+                    self._open[collection] = open_collection(self._settings, collection)
+                except ConfigError as error:  # a name Chroma refuses: no such model
+                    raise ApiError(404, str(error), code="model_not_found") from None
             return self._open[collection]
 
 

@@ -27,9 +27,9 @@ SEARCHING = "_Searching your documents…_"
 @st.cache_resource(show_spinner=False)
 def components(collection: str) -> Components:
     """Embedder, store, retriever and LLM client of a collection, loaded once per server process."""
-    from rag import check_collection_name, open_components
+    from rag import open_collection
 
-    return open_components(load_settings(folio_collection=check_collection_name(collection)))
+    return open_collection(load_settings(), collection)
 
 
 @st.cache_resource(show_spinner=False)

@@ -34,6 +34,7 @@ _HOMES = {
     "inert": "rag.display",
     "literal": "rag.display",
     "printable": "rag.display",
+    "open_collection": "rag.components",
     "open_components": "rag.components",
     "open_library": "rag.store",
     "OFF_TOPIC": "rag.evaluate",

@@ -9,7 +9,7 @@ from rag.config import Settings
 from rag.embed import Embedder
 from rag.llm import ChatModel, llm_enabled
 from rag.retrieve import Retriever
-from rag.store import Store, open_library
+from rag.store import Store, check_collection_name, open_library
 
 
 @dataclass
@@ -33,3 +33,8 @@ def open_components(settings: Settings) -> Components:
     embedder, store = open_library(settings)
     retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
     return Components(settings, embedder, store, retriever, ChatModel(settings) if llm_enabled(settings) else None)
+
+
+def open_collection(settings: Settings, name: str) -> Components:
+    """The components of the collection `name` in the configured store; ConfigError for a name Chroma refuses."""
+    return open_components(settings.model_copy(update={"folio_collection": check_collection_name(name)}))
