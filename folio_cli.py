@@ -201,7 +201,7 @@ def ask(
 
     try:
         parts = open_components(load_settings())
-        if not parts.store.count():
+        if not parts.store.documents():
             errors.print(NO_DOCUMENTS, highlight=False, markup=False)
             raise typer.Exit(1)
         session = parts.session()

@@ -25,7 +25,7 @@ from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
 from rag.config import CONTEXT_WORDS
 from rag.embed import Embedder, count_tokens
 from rag.errors import FolioError
-from rag.store import CONTEXT_KEY, DocumentRecord, Store
+from rag.store import CONTEXT_KEY, DocumentRecord, Store, embedded_text
 
 PROGRESS_BATCH = 32  # chunks embedded between two progress reports (the UI's progress bar)
 MIN_TEXT_TOKENS = 64  # a chunk's own text never gets fewer tokens than this, however long the context line
@@ -248,11 +248,6 @@ def document_context(source: str, extracted: ExtractedPdf, words: int) -> str:
 def chunk_context(document: str, chunk: Chunk) -> str:
     """The document's context line, and for a chunk that starts inside a table, that table's header line."""
     return f"{document} | {chunk.table_header}" if chunk.table_header else document
-
-
-def embedded_text(context: str, text: str) -> str:
-    """What the encoder reads for a chunk: the document's context line, then the chunk's own text."""
-    return f"{context}\n{text}" if context else text
 
 
 def chunk_metadata(record: DocumentRecord, chunk: Chunk, pages: list[Page], context: str) -> dict:

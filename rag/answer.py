@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
-
-from llama_index.core.llms import ChatMessage
-from llama_index.core.memory import ChatMemoryBuffer
+from typing import TYPE_CHECKING, Literal
 
 from rag.citations import cited_numbers, filter_citations, renumber
 from rag.config import default
 from rag.embed import count_tokens
 from rag.errors import FolioError, LLMError
 from rag.extractive import best_quotes
-from rag.llm import ChatModel
 from rag.prompts import CONDENSE_PROMPT, SYSTEM_PROMPT, user_prompt
 from rag.retrieve import Retriever
 from rag.sources import Source, build_sources
+
+if TYPE_CHECKING:
+    from rag.llm import ChatModel
 
 NOT_FOUND = "I could not find this in your documents."
 Mode = Literal["generated", "extractive", "not_found", "error"]
@@ -83,7 +82,8 @@ class ChatSession:
         self.top_k = top_k
         self.min_similarity = min_similarity
         self.context_tokens = context_tokens
-        self.memory = ChatMemoryBuffer.from_defaults(token_limit=history_tokens, tokenizer_fn=_token_list)
+        self.history_tokens = history_tokens
+        self.turns: list[tuple[str, str]] = []  # (question, answer text), oldest first
 
     @property
     def mode(self) -> str:
@@ -92,14 +92,13 @@ class ChatSession:
 
     def reset(self) -> None:
         """Forget the conversation."""
-        self.memory.reset()
+        self.turns = []
 
     def restore(self, turns: Sequence[tuple[str, str]]) -> None:
         """Remember these (question, answer) turns instead: a conversation resumed from where it was saved."""
-        self.memory.reset()
-        for question, text in turns:
-            self.memory.put(ChatMessage(role="user", content=question))
-            self.memory.put(ChatMessage(role="assistant", content=text))
+        self.turns = []
+        for turn in turns:
+            self._remember(*turn)
 
     def answer(self, question: str, documents: Sequence[str] | None = None) -> Answer:
         """Ask and wait for the whole answer."""
@@ -132,23 +131,40 @@ class ChatSession:
             yield Error(answer.error)
         _number_by_first_use(answer, first_use)
         if answer.text:
-            self.memory.put(ChatMessage(role="user", content=question))
-            self.memory.put(ChatMessage(role="assistant", content=answer.text))
+            self._remember(question, answer.text)
         yield Done(answer)
+
+    def _remember(self, question: str, text: str) -> None:
+        """Keep this turn, and only as many earlier ones as fit in `history_tokens` with it."""
+        self.turns.append((question, text))
+        budget = self.history_tokens
+        for i in range(len(self.turns) - 1, -1, -1):
+            budget -= sum(count_tokens(part) for part in self.turns[i])
+            if budget < 0:
+                self.turns = self.turns[i + 1 :] or self.turns[-1:]
+                break
+
+    def _history(self) -> list[dict[str, str]]:
+        """The remembered turns as chat messages, oldest first."""
+        return [
+            message
+            for question, text in self.turns
+            for message in ({"role": "user", "content": question}, {"role": "assistant", "content": text})
+        ]
 
     def _standalone(self, question: str) -> str:
         """Rewrite a follow-up into a question that stands on its own (LLM mode, with history)."""
-        history = self.memory.get()
+        history = self._history()
         if not self.llm or not history:
             return question
-        transcript = "\n".join(f"{m.role.value}: {m.content}" for m in history)
+        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history)
         prompt = CONDENSE_PROMPT.format(history=transcript, question=question)
         rewritten = self.llm.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten or question
 
     def _generate(self, answer: Answer, first_use: dict[int, int]) -> Iterator[Event]:
         messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-        messages += [{"role": m.role.value, "content": m.content} for m in self.memory.get()]
+        messages += self._history()
         messages.append({"role": "user", "content": user_prompt(answer.question, answer.sources)})
         answer.mode = "generated"
         valid = {s.n for s in answer.sources}
@@ -178,8 +194,3 @@ def _number_by_first_use(answer: Answer, first_use: dict[int, int]) -> None:
     by_number = {s.n: s for s in answer.sources}
     answer.sources = [replace(by_number[old], n=new) for new, old in enumerate(order, start=1)]
     answer.cited = [n for n in cited_numbers(answer.text) if n <= len(answer.sources)]
-
-
-def _token_list(text: str) -> list[int]:
-    """llama-index's memory wants a tokenizer returning a list; counts are all it uses."""
-    return [0] * count_tokens(text)

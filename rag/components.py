@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rag.answer import ChatSession
-from rag.config import Settings
-from rag.embed import Embedder
-from rag.llm import ChatModel, llm_enabled
+from rag.config import Settings, llm_enabled
+from rag.embed import Embedder, make_embedder
 from rag.retrieve import Retriever
-from rag.store import Store, check_collection_name, open_library
+from rag.store import Store, check_collection_name, open_store
+
+if TYPE_CHECKING:
+    from rag.llm import ChatModel
 
 
 @dataclass
@@ -30,9 +33,16 @@ class Components:
 
 def open_components(settings: Settings) -> Components:
     """Embedder, store, retriever and (if configured) the LLM client for these settings."""
-    embedder, store = open_library(settings)
+    embedder = make_embedder(settings)
+    embedder.warm_up()  # overlaps opening the store; the first question needs the model
+    store = open_store(settings, embedder)
     retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
-    return Components(settings, embedder, store, retriever, ChatModel(settings) if llm_enabled(settings) else None)
+    llm = None
+    if llm_enabled(settings):
+        from rag.llm import ChatModel  # the openai client takes 1.1 s to import: only when answers are generated
+
+        llm = ChatModel(settings)
+    return Components(settings, embedder, store, retriever, llm)
 
 
 def open_collection(settings: Settings, name: str) -> Components:

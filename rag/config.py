@@ -79,3 +79,8 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as error:
         problems = [f"{'.'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}" for e in error.errors()]
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
+
+
+def llm_enabled(settings: Settings) -> bool:
+    """Generated answers need an API key or an OpenAI-compatible base URL; otherwise Folio is extractive."""
+    return bool(settings.openai_base_url or (settings.openai_api_key and settings.openai_api_key.get_secret_value()))

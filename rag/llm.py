@@ -16,12 +16,6 @@ import openai
 from rag.config import Settings
 from rag.errors import LLMError
 
-
-def llm_enabled(settings: Settings) -> bool:
-    """Generated answers need an API key or an OpenAI-compatible base URL; otherwise Folio is extractive."""
-    return bool(settings.openai_base_url or (settings.openai_api_key and settings.openai_api_key.get_secret_value()))
-
-
 MAX_ANSWER_CHARS = 20_000  # a runaway server (or a looping model) cannot flood the UI or the memory
 
 

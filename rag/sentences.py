@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 
 # Abbreviations Punkt's English model splits after; common in reports, protocols and filings.
@@ -34,11 +35,11 @@ FIELD_LABEL = re.compile(r"^\s*([A-Z][\w&/(),' -]{0,40}):(\s|$)")  # "Registered
 
 @lru_cache(maxsize=1)
 def _punkt():
-    import llama_index.core
     import nltk
     from nltk.tokenize.punkt import PunktTokenizer
 
-    bundled = Path(llama_index.core.__file__).parent / "_static" / "nltk_cache"
+    # llama-index ships nltk's Punkt model (nltk itself would download it); found without importing llama-index
+    bundled = Path(find_spec("llama_index.core").origin).parent / "_static" / "nltk_cache"
     if str(bundled) not in nltk.data.path:
         nltk.data.path.insert(0, str(bundled))
     tokenizer = PunktTokenizer("english")

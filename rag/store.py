@@ -27,10 +27,16 @@ from filelock import FileLock, Timeout
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import ConfigError, DuplicateError, StoreError
+from rag.keyword import KeywordIndex
 
 REGISTRY_SUFFIX = "-docs"
 ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
 CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
+
+
+def embedded_text(context: str, text: str) -> str:
+    """What the encoder and the keyword index read for a chunk: the document's context line, then its own text."""
+    return f"{context}\n{text}" if context else text
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,7 @@ class Store:
         name: str,
         model: str,
         dim: int,
+        keywords: KeywordIndex,
         lock_path: Path | None = None,
         lock_timeout: float = 600,
         where: str = "the embedded store",
@@ -165,6 +172,7 @@ class Store:
         # One writer at a time across processes (CLI ingest, UI uploads): embedded Chroma is not
         # safe for concurrent writers. A Chroma server serialises writes itself.
         self._lock = FileLock(lock_path, timeout=lock_timeout) if lock_path else None
+        self.keywords = keywords
         self.name = name
         self.model = model
         self.dim = dim
@@ -243,6 +251,8 @@ class Store:
                 metadatas=list(metadatas[start:end]),
                 embeddings=vectors[start:end],
             )
+        indexed = [embedded_text(m.get(CONTEXT_KEY, ""), t) for m, t in zip(metadatas, texts, strict=True)]
+        self.keywords.add(record.version, ids, indexed)
         self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
         if previous and previous.version != record.version:
             self._delete_chunks_of(previous)
@@ -278,6 +288,7 @@ class Store:
             ]
             for start in range(0, len(orphans), self._batch):
                 self.chunks.delete(ids=orphans[start : start + self._batch])
+            self.keywords.prune(set(owned))
             return len(orphans)
 
     @_translated
@@ -287,9 +298,40 @@ class Store:
 
     # chunks ----------------------------------------------------------------------------------
 
+    def nearest(self, vector: np.ndarray, n: int, sources: Sequence[str] | None = None) -> list[StoredChunk]:
+        """The n chunks nearest to `vector` (of the documents named `sources`, if given), scored by cosine."""
+        where = {"source": {"$in": list(sources)}} if sources else None
+        got = self.chunks.query(
+            query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas", "distances"]
+        )
+        return [
+            StoredChunk(id=i, text=t, metadata=m, score=1.0 - d)
+            for i, t, m, d in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+            )
+        ]
+
+    def keyword_hits(self, question: str, versions: Sequence[str], n: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the n best keyword matches among these document versions."""
+        return self.keywords.search(question, versions, n, self._indexed_texts)
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The stored chunks with these ids, by id (ids not stored are left out)."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
+    def _indexed_texts(self, version: str) -> tuple[list[str], list[str]]:
+        got = self.chunks.get(where={"version": version}, include=["documents", "metadatas"])
+        texts = [
+            embedded_text(m.get(CONTEXT_KEY, ""), t) for t, m in zip(got["documents"], got["metadatas"], strict=True)
+        ]
+        return got["ids"], texts
+
     @_translated
     def all_chunks(self) -> list[StoredChunk]:
-        """Every chunk with its text (for the keyword index)."""
+        """Every chunk with its text."""
         out: list[StoredChunk] = []
         for offset in range(0, self.chunks.count(), self._batch):
             got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
@@ -332,6 +374,7 @@ class Store:
 
     def _delete_chunks_of(self, record: DocumentRecord) -> None:
         self.chunks.delete(where={"version": record.version})
+        self.keywords.drop([record.version])
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -387,8 +430,7 @@ def check_collection_name(name: str) -> str:
 
 
 def open_library(settings: Settings) -> tuple[Embedder, Store]:
-    """The embedder and the store of the configured collection: all that ingesting, listing and removing need
-    (without llama-index, which `rag.open_components` loads for retrieval: `folio docs` starts faster)."""
+    """The embedder and the store of the configured collection."""
     from rag.embed import make_embedder
 
     embedder = make_embedder(settings)
@@ -399,7 +441,11 @@ def open_store(settings: Settings, embedder) -> Store:
     """Open (or create) the configured collection for this embedder."""
     if settings.chroma_host:
         lock, where = None, f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+        keywords = settings.folio_data_dir / "keyword" / f"{settings.chroma_host}-{settings.chroma_port}"
     else:
         lock, where = settings.chroma_path / "folio-write.lock", f"the embedded store in {settings.chroma_path}"
+        keywords = settings.chroma_path / "keyword"
     client = make_client(settings)
-    return Store(client, settings.folio_collection, embedder.name, embedder.dim, lock_path=lock, where=where)
+    name = settings.folio_collection
+    index = KeywordIndex(keywords / name)
+    return Store(client, name, embedder.name, embedder.dim, index, lock_path=lock, where=where)

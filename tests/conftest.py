@@ -55,6 +55,9 @@ class CountingEmbedder:
         self.texts_embedded += len(texts)
         return self._inner.embed(texts)
 
+    def warm_up(self):
+        self._inner.warm_up()
+
 
 @pytest.fixture(scope="session")
 def minilm() -> MiniLMEmbedder:

@@ -6,6 +6,7 @@ import pytest
 
 from ingest import ingest_bytes, ingest_paths
 from rag.errors import StoreError
+from rag.keyword import KeywordIndex
 from rag.store import Store, make_client, open_store
 from tests.conftest import SHARED_EVAL, make_pdf
 
@@ -130,7 +131,7 @@ def test_chunks_of_an_unregistered_version_are_repaired_away(folder, store, embe
 def test_a_collection_built_with_another_model_is_a_clear_error(settings, store):
     client = make_client(settings)
     with pytest.raises(StoreError, match="built with the embedding model all-MiniLM-L6-v2.*other-model"):
-        Store(client, settings.folio_collection, "other-model", 768)
+        Store(client, settings.folio_collection, "other-model", 768, KeywordIndex(settings.chroma_path / "keyword"))
 
 
 def test_the_store_survives_reopening(folder, settings, store, embedder):
@@ -145,7 +146,9 @@ def test_a_second_writer_waits_for_the_first_and_says_so_when_it_gives_up(folder
     import sys
 
     lock = settings.chroma_path / "folio-write.lock"
-    store = Store(make_client(settings), settings.folio_collection, embedder.name, embedder.dim, lock, lock_timeout=0.5)
+    keywords = KeywordIndex(settings.chroma_path / "keyword")
+    name = settings.folio_collection
+    store = Store(make_client(settings), name, embedder.name, embedder.dim, keywords, lock, lock_timeout=0.5)
     holder = subprocess.Popen(
         [
             sys.executable,

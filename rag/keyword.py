@@ -1,0 +1,177 @@
+"""The keyword (BM25) index, kept on disk beside the store: one segment of term counts per document version.
+
+Why segments and not one bm25s index: bm25s bakes the corpus-wide statistics into every stored score, so adding
+one document means indexing all of them again (measured at 100k chunks: 16 s to read the text back from Chroma,
+8 s to tokenize, 6 s to index), and every new process used to pay that before its first answer. A segment holds
+only its document's term counts; it is written once, when the document is stored, and the BM25 scores are
+computed at question time over the segments of the documents searched. The tokenizer is bm25s's (stopwords
+removed, English Snowball stems) and the scores are bm25s's defaults (Lucene variant, k1 1.5, b 0.75), so the
+ranking is what the in-memory bm25s index gave.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+K1, B = 1.5, 0.75
+FORMAT = 1  # bump when a segment's layout changes: older segments are then rebuilt from the store
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokens(texts: Sequence[str]) -> list[list[str]]:
+    """bm25s's tokens of each text: lower-cased words of two or more characters, stopwords out, stemmed."""
+    import bm25s
+
+    found = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return [[t for t in words if t] for words in found]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The term counts of one document version's chunks, postings sorted by term."""
+
+    ids: np.ndarray  # chunk ids, in chunk order
+    lengths: np.ndarray  # tokens per chunk
+    terms: np.ndarray  # sorted distinct terms
+    starts: np.ndarray  # postings of terms[i] are rows/counts[starts[i]:starts[i + 1]]
+    rows: np.ndarray  # chunk positions
+    counts: np.ndarray  # how often the term occurs in that chunk
+
+    @classmethod
+    def of(cls, ids: Sequence[str], texts: Sequence[str]) -> Segment:
+        per_chunk = [Counter(words) for words in tokens(texts)]
+        postings = sorted((term, row, n) for row, counted in enumerate(per_chunk) for term, n in counted.items())
+        terms = [p[0] for p in postings]
+        distinct, first = np.unique(np.array(terms, dtype=str), return_index=True) if terms else ([], [])
+        return cls(
+            ids=np.array(list(ids), dtype=str),
+            lengths=np.array([sum(c.values()) for c in per_chunk], dtype=np.int32),
+            terms=np.array(distinct, dtype=str),
+            starts=np.append(np.array(first, dtype=np.int64), len(postings)),
+            rows=np.array([p[1] for p in postings], dtype=np.int32),
+            counts=np.array([p[2] for p in postings], dtype=np.int32),
+        )
+
+    @cached_property
+    def total_length(self) -> int:
+        return int(self.lengths.sum())
+
+    def postings(self, terms: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each term, (chunk positions, counts) of the chunks holding it."""
+        at = np.searchsorted(self.terms, np.array(terms, dtype=str)) if len(self.terms) else np.zeros(len(terms), int)
+        out = []
+        for term, i in zip(terms, at, strict=True):
+            if i == len(self.terms) or self.terms[i] != term:
+                out.append((self.rows[:0], self.counts[:0]))
+            else:
+                span = slice(self.starts[i], self.starts[i + 1])
+                out.append((self.rows[span], self.counts[span]))
+        return out
+
+
+class KeywordIndex:
+    """Segments in `folder` (one `<version>.npz` per document version), cached in memory once read."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._loaded: dict[str, Segment] = {}
+
+    def add(self, version: str, ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Write the segment of a document version (atomically: a reader sees all of it or none)."""
+        segment = Segment.of(ids, texts)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, format=np.array(FORMAT), **vars(segment))
+        os.replace(temporary, self._path(version))
+        self._loaded[version] = segment
+
+    def drop(self, versions: Sequence[str]) -> None:
+        """Forget these document versions (deleted or replaced)."""
+        for version in versions:
+            self._loaded.pop(version, None)
+            self._path(version).unlink(missing_ok=True)
+
+    def prune(self, live: set[str]) -> None:
+        """Delete the segments of document versions no longer stored."""
+        for path in self.folder.glob("*.npz"):
+            if path.stem not in live:
+                self._loaded.pop(path.stem, None)
+                path.unlink(missing_ok=True)
+
+    def search(
+        self, question: str, versions: Sequence[str], k: int, texts_of: Callable[[str], tuple[list[str], list[str]]]
+    ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the k best chunks of these document versions that share a term with the
+        question; `texts_of(version)` gives (ids, indexed texts) to build a segment this folder lacks (a store
+        written before the index existed, or by another machine of a Chroma server)."""
+        segments = [self._segment(v, texts_of) for v in versions]
+        n = sum(len(s.ids) for s in segments)
+        if not n:
+            return []
+        average = sum(s.total_length for s in segments) / n or 1.0
+        wanted = Counter(tokens([question])[0])
+        found = [s.postings(list(wanted)) for s in segments]
+        frequency = [sum(len(per_segment[i][0]) for per_segment in found) for i in range(len(wanted))]
+        weights = [
+            times * math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for times, df in zip(wanted.values(), frequency, strict=True)
+        ]
+        scored = []
+        for segment, postings in zip(segments, found, strict=True):
+            scores = np.zeros(len(segment.ids))
+            if not any(len(rows) for rows, _ in postings):
+                scored.append(scores)
+                continue
+            norm = K1 * ((1 - B) + B * segment.lengths / average)
+            for weight, (rows, counts) in zip(weights, postings, strict=True):
+                scores[rows] += weight * counts / (norm[rows] + counts)
+            scored.append(scores)
+        scores = np.concatenate(scored)
+        best = np.argsort(-scores, kind="stable")[:k]
+        ids = np.concatenate([s.ids for s in segments])
+        return [(str(ids[i]), float(scores[i])) for i in best if scores[i] > 0]
+
+    def _segment(self, version: str, texts_of: Callable[[str], tuple[list[str], list[str]]]) -> Segment:
+        segment = self._loaded.get(version)
+        if segment is None:
+            segment = self._read(version)
+            if segment is None:
+                self.add(version, *texts_of(version))
+                segment = self._loaded[version]
+            self._loaded[version] = segment
+        return segment
+
+    def _read(self, version: str) -> Segment | None:
+        try:
+            with np.load(self._path(version), allow_pickle=False) as stored:
+                if int(stored["format"]) != FORMAT:
+                    return None
+                return Segment(**{name: stored[name] for name in Segment.__dataclass_fields__})
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            EOFError,
+            zipfile.BadZipFile,
+        ):  # absent, cut short or of another layout: rebuilt from the store
+            return None
+
+    def _path(self, version: str) -> Path:
+        return self.folder / f"{version}.npz"
