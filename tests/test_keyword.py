@@ -53,8 +53,9 @@ def test_only_the_documents_asked_for_are_searched(tmp_path):
 
 def test_a_missing_or_broken_segment_is_rebuilt_from_the_store(tmp_path):
     _index(tmp_path)
-    (tmp_path / "a.npz").write_bytes(b"PK\x03\x04 cut short")
-    (tmp_path / "b.npz").unlink()
+    whole = (tmp_path / "a.bm25").read_bytes()
+    (tmp_path / "a.bm25").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "b.bm25").unlink()
     asked = []
 
     def from_store(version):
@@ -70,9 +71,9 @@ def test_a_missing_or_broken_segment_is_rebuilt_from_the_store(tmp_path):
 def test_drop_and_prune_delete_segments(tmp_path):
     index = _index(tmp_path)
     index.drop(["a"])
-    assert not (tmp_path / "a.npz").exists()
+    assert not (tmp_path / "a.bm25").exists()
     index.prune(set())
-    assert list(tmp_path.glob("*.npz")) == []
+    assert list(tmp_path.glob("*.bm25")) == []
 
 
 def test_the_store_keeps_one_segment_per_stored_document_and_heals_without_them(tmp_path, settings, embedder):
@@ -83,12 +84,12 @@ def test_the_store_keeps_one_segment_per_stored_document_and_heals_without_them(
     store = open_store(settings, embedder)
     ingest_paths([folder], store, embedder, 64, 8)
     segments = store.keywords.folder
-    assert sorted(p.stem for p in segments.glob("*.npz")) == sorted(d.version for d in store.documents())
+    assert sorted(p.stem for p in segments.glob("*.bm25")) == sorted(d.version for d in store.documents())
     store.delete_document("amazon.pdf")
-    assert [p.stem for p in segments.glob("*.npz")] == [store.document("nile.pdf").version]
-    for segment in segments.glob("*.npz"):  # a store written before the index existed
+    assert [p.stem for p in segments.glob("*.bm25")] == [store.document("nile.pdf").version]
+    for segment in segments.glob("*.bm25"):  # a store written before the index existed
         segment.unlink()
     reopened = open_store(settings, embedder)
     top = Retriever(reopened, embedder, "keyword").retrieve("Which river flows through Egypt?", 1).chunks[0]
     assert top.source == "nile.pdf"
-    assert len(list(segments.glob("*.npz"))) == 1
+    assert len(list(segments.glob("*.bm25"))) == 1
