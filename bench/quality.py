@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.baselines import langchain_tutorial, llamaindex_starter
+from bench.followups import follow_up_scores, load_follow_ups, topic_change_scores
 from bench.misses import miss_causes
 from ingest import Ingestor, ReadLimits
 from rag import Components, Settings, open_components
@@ -60,6 +61,8 @@ def quality_report(dataset: Path, limit: int | None) -> str:
         answers = {name: evaluate_answers(parts.session, qs) for name, qs in groups.items() if name != "all"}
         answers["all"] = _pooled(answers, groups)
         misses = miss_causes(retrieve, questions, parts.store.all_chunks(), k)
+        follow_ups = follow_up_scores(parts.retriever, load_follow_ups(dataset), k)
+        topic_change = topic_change_scores(parts.retriever, questions, k)
         name = (
             f"**Folio** ({settings.folio_retrieval}, dense weight {settings.folio_dense_weight}, "
             f"{settings.folio_chunk_tokens}/{settings.folio_chunk_overlap} tokens, "
@@ -100,6 +103,15 @@ def quality_report(dataset: Path, limit: int | None) -> str:
             f"| {a['first_citation_on_gold_page']:.3f} | {a['strict_citation']:.3f} | {a['answerable_refused']:.1%} "
             f"| {a['off_topic_refusal']:.0%} of {len(OFF_TOPIC)} |"
         )
+    lines += [
+        "",
+        f"Follow-ups (offline, `bench/data/follow-ups.jsonl`): {follow_ups['pairs']} two-turn pairs, hit@{k} of the "
+        f"second question alone **{follow_ups['alone']:.3f}**, with the first turn's words "
+        f"**{follow_ups['with history']:.3f}** (target ≥ 0.85; {follow_ups['leaning']} seen as leaning on the first). "
+        f"Change of topic (each question after one about another file): hit@{k} {topic_change['alone']:.3f} alone, "
+        f"{topic_change['after another topic']:.3f} after ({topic_change['leaning']} of "
+        f"{topic_change['questions']} seen as leaning).",
+    ]
     folio = rows[0][3]["all"]
     lines += ["", f"Folio's misses at k={k} ({sum(misses.values())} of {len(questions)}), by first cause:", ""]
     lines += ["| cause | questions |", "|---|---|", *[f"| {c} | {n} |" for c, n in misses.most_common()], ""]

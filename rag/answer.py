@@ -15,6 +15,7 @@ from rag.config import default
 from rag.embed import count_tokens
 from rag.errors import FolioError, LLMError
 from rag.extractive import best_quotes
+from rag.followup import follow_up_search
 from rag.prompts import CONDENSE_PROMPT, SYSTEM_PROMPT, user_prompt
 from rag.retrieve import Retriever
 from rag.sources import Source, build_sources
@@ -30,6 +31,7 @@ Mode = Literal["generated", "extractive", "not_found", "error"]
 class Answer:
     question: str
     query: str  # what was searched: the question, or its standalone rewrite in a conversation
+    context: str = ""  # offline follow-up: earlier words of the conversation searched with it (weighted lower)
     text: str = ""
     mode: Mode = "extractive"
     sources: list[Source] = field(default_factory=list)
@@ -84,6 +86,7 @@ class ChatSession:
         self.context_tokens = context_tokens
         self.history_tokens = history_tokens
         self.turns: list[tuple[str, str]] = []  # (question, answer text), oldest first
+        self._searched = ""  # what the last answered turn searched for (its question, and its context if any)
 
     @property
     def mode(self) -> str:
@@ -93,12 +96,14 @@ class ChatSession:
     def reset(self) -> None:
         """Forget the conversation."""
         self.turns = []
+        self._searched = ""
 
     def restore(self, turns: Sequence[tuple[str, str]]) -> None:
         """Remember these (question, answer) turns instead: a conversation resumed from where it was saved."""
         self.turns = []
         for turn in turns:
             self._remember(*turn)
+        self._searched = turns[-1][0] if turns else ""
 
     def answer(self, question: str, documents: Sequence[str] | None = None) -> Answer:
         """Ask and wait for the whole answer."""
@@ -112,8 +117,11 @@ class ChatSession:
         answer = Answer(question=question, query=question)
         first_use: dict[int, int] = {}  # source number → its citation number, in the order the answer cites them
         try:
-            answer.query = self._standalone(question)
-            retrieved = self.retriever.retrieve(answer.query, self.top_k, documents)
+            if self.llm:
+                answer.query = self._standalone(question)
+            else:
+                answer.query, answer.context = follow_up_search(question, self._searched)
+            retrieved = self.retriever.retrieve(answer.query, self.top_k, documents, answer.context)
             if not retrieved.chunks or retrieved.best_similarity < self.min_similarity:
                 answer.mode, answer.text = "not_found", NOT_FOUND
                 yield Token(NOT_FOUND)
@@ -132,6 +140,8 @@ class ChatSession:
         _number_by_first_use(answer, first_use)
         if answer.text:
             self._remember(question, answer.text)
+            if answer.mode != "error":
+                self._searched = f"{answer.query} {answer.context}".strip()
         yield Done(answer)
 
     def _remember(self, question: str, text: str) -> None:
@@ -177,7 +187,7 @@ class ChatSession:
             raise
 
     def _extract(self, answer: Answer, first_use: dict[int, int]) -> Iterator[Event]:
-        quotes = best_quotes(answer.question, answer.sources)
+        quotes = best_quotes(answer.query, answer.sources, answer.context)
         if not quotes:
             answer.mode = "not_found"
             yield Token(NOT_FOUND)

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.errors import ConfigError
 
 DENSE_WEIGHT = 0.3  # share of the dense score in hybrid fusion, from the cross-dataset sweep in docs/benchmarks.md
+# Weight of the previous turn's words in an offline follow-up's search and quotes (the question's own words: 1),
+# from the follow-up set in docs/benchmarks.md.
+HISTORY_WEIGHT = 0.3
 CONTEXT_WORDS = 40  # words of each document's context line, embedded and keyword-indexed with every chunk
 
 

@@ -40,7 +40,7 @@ class Question:
 def load_questions(dataset: Path, limit: int | None = None, files: Iterable[str] | None = None) -> list[Question]:
     """Questions of a dataset (only those about `files`, when given); with `limit`, an evenly spread sample."""
     rows = [json.loads(line) for line in (dataset / "questions.jsonl").read_text().splitlines() if line.strip()]
-    questions = [_question(row) for row in rows]
+    questions = [parse_question(row) for row in rows]
     if files is not None:
         wanted = set(files)
         questions = [q for q in questions if wanted & {q.file, *q.files}]
@@ -50,7 +50,8 @@ def load_questions(dataset: Path, limit: int | None = None, files: Iterable[str]
     return questions
 
 
-def _question(row: dict) -> Question:
+def parse_question(row: dict) -> Question:
+    """A question set's JSON row as a Question."""
     if "page" not in row:
         files = tuple(row["files"])
         return Question(row["question"], row.get("answers", []), files[0], None, files=files)

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
+from rag.config import HISTORY_WEIGHT
 from rag.sentences import FIELD_LABEL
 from rag.sources import Source
 
@@ -76,14 +77,18 @@ def _quotable(sentence: str) -> bool:
     return words >= MIN_QUOTE_WORDS or (words >= 2 and bool(_HAS_NUMBER.search(sentence)))
 
 
-def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> list[Quote]:
-    """The `count` sentences that best answer `question`, best first; none if nothing matches.
+def best_quotes(question: str, sources: Sequence[Source], context: str = "", count: int = 3) -> list[Quote]:
+    """The `count` sentences that best answer `question`, best first; none if nothing matches. Words of `context`
+    (the conversation before a follow-up) that the question lacks count HISTORY_WEIGHT of a question word.
 
     Question words that name a source's document (they are in its context line: "in the ovarian cancer trial")
     count for less in that source's sentences: they tell which document, not which sentence. A form field whose
     label the question names ("Which airport…?" → "Airport: Stovepipe Wells") is preferred.
     """
-    wanted = set(terms(question))
+    own = {t: 1.0 for t in terms(question)}
+    history = {t: HISTORY_WEIGHT for t in terms(context) if t not in own}
+    wanted = set(own) | set(history)
+    share = own | history
     candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if _quotable(sentence)]
     if not wanted or not candidates:
         return []
@@ -94,7 +99,7 @@ def best_quotes(question: str, sources: Sequence[Source], count: int = 3) -> lis
     expected = [answer for asked, answer in _ASKS if asked.search(question)]
     quotes = []
     for (source, sentence, page), bag in zip(candidates, bags, strict=False):
-        weights = {t: idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in wanted}
+        weights = {t: share[t] * idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in wanted}
         overlap = sum(weights[t] for t in bag & wanted) / sum(weights.values())
         if overlap > 0:
             label = FIELD_LABEL.match(sentence)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.config import HISTORY_WEIGHT
+
 K1, B = 1.5, 0.75
 FORMAT = 1  # bump when a segment's layout changes: older segments are then rebuilt from the store
 MAGIC = b"FOLIO-KW"
@@ -147,17 +149,26 @@ class KeywordIndex:
                 path.unlink(missing_ok=True)
 
     def search(
-        self, question: str, versions: Sequence[str], k: int, texts_of: Callable[[str], tuple[list[str], list[str]]]
+        self,
+        question: str,
+        versions: Sequence[str],
+        k: int,
+        texts_of: Callable[[str], tuple[list[str], list[str]]],
+        context: str = "",
     ) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the k best chunks of these document versions that share a term with the
-        question; `texts_of(version)` gives (ids, indexed texts) to build a segment this folder lacks (a store
-        written before the index existed, or by another machine of a Chroma server)."""
+        question or `context` (whose terms count HISTORY_WEIGHT each); `texts_of(version)` gives (ids, indexed
+        texts) to build a segment this folder lacks (a store written before the index existed, or by another
+        machine of a Chroma server)."""
         segments = [self._segment(v, texts_of) for v in versions]
         n = sum(len(s.ids) for s in segments)
         if not n:
             return []
         average = sum(s.total_length for s in segments) / n or 1.0
-        wanted = Counter(tokens([question])[0])
+        own, earlier = tokens([question, context])
+        wanted: Counter[str] = Counter(own)
+        for term in earlier:
+            wanted[term] += HISTORY_WEIGHT
         found = [s.postings(list(wanted)) for s in segments]
         frequency = [sum(len(per_segment[i][0]) for per_segment in found) for i in range(len(wanted))]
         weights = [

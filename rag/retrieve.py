@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from rag.config import DENSE_WEIGHT, default
+from rag.config import DENSE_WEIGHT, HISTORY_WEIGHT, default
 from rag.embed import Embedder
 from rag.store import Store, StoredChunk
 
@@ -70,24 +70,32 @@ class Retriever:
         self._lock = threading.Lock()
         self._seen: set[str] | None = None  # document versions when the vector index was last read
 
-    def retrieve(self, question: str, k: int, sources: Sequence[str] | None = None) -> Retrieved:
-        """The k most relevant chunks of the registered documents (optionally only `sources`)."""
+    def retrieve(self, question: str, k: int, sources: Sequence[str] | None = None, context: str = "") -> Retrieved:
+        """The k most relevant chunks of the registered documents (optionally only `sources`); `context`: earlier
+        words of the conversation to search with, weighted HISTORY_WEIGHT (the question's own count 1)."""
         with self.store.translate_errors():
-            return self._retrieve(question, k, sources)
+            return self._retrieve(question, k, sources, context)
 
-    def _retrieve(self, question: str, k: int, sources: Sequence[str] | None) -> Retrieved:
+    def _query_vector(self, question: str, context: str) -> np.ndarray:
+        if not context:
+            return self.embedder.embed([question])[0]
+        own, earlier = self.embedder.embed([question, context])
+        blended = own + HISTORY_WEIGHT * earlier
+        return blended / np.linalg.norm(blended)
+
+    def _retrieve(self, question: str, k: int, sources: Sequence[str] | None, context: str) -> Retrieved:
         documents = self.store.documents()
         self._refresh_if_changed({d.version for d in documents})
         live = sorted(d.version for d in documents if not sources or d.source in sources)
         if not live:
             return Retrieved([], 0.0)
         fetch = max(k * 2, self.candidates)  # room for chunks dropped below (unregistered)
-        dense = self.store.nearest(self.embedder.embed([question])[0], fetch, sources)
+        dense = self.store.nearest(self._query_vector(question, context), fetch, sources)
         best = max((c.score for c in dense), default=0.0)
         if self.mode == "dense":
             ranked = [(c.id, c.score) for c in dense]
         else:
-            keyword = self.store.keyword_hits(question, live, fetch)
+            keyword = self.store.keyword_hits(question, live, fetch, context)
             runs = (
                 [(1.0, keyword)]
                 if self.mode == "keyword"

@@ -311,9 +311,12 @@ class Store:
             )
         ]
 
-    def keyword_hits(self, question: str, versions: Sequence[str], n: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the n best keyword matches among these document versions."""
-        return self.keywords.search(question, versions, n, self._indexed_texts)
+    def keyword_hits(
+        self, question: str, versions: Sequence[str], n: int, context: str = ""
+    ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the n best keyword matches among these document versions (`context`: words
+        searched with a lower weight)."""
+        return self.keywords.search(question, versions, n, self._indexed_texts, context)
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         """The stored chunks with these ids, by id (ids not stored are left out)."""
