@@ -31,12 +31,12 @@ Mode = Literal["generated", "extractive", "not_found", "error"]
 class Answer:
     question: str
     query: str  # what was searched: the question, or its standalone rewrite in a conversation
-    context: str = ""  # offline follow-up: earlier words of the conversation searched with it (weighted lower)
     text: str = ""
     mode: Mode = "extractive"
     sources: list[Source] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
     error: str = ""  # set when the answer failed or was cut off
+    context: str = ""  # offline follow-up: earlier words of the conversation searched with it (weighted lower)
 
     @property
     def cited_sources(self) -> list[Source]:

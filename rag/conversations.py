@@ -128,9 +128,10 @@ class Conversations:
         return [Message(role, text, mode, error, _sources(stored)) for role, text, mode, error, stored in rows]
 
     def add_turn(self, conversation_id: str, answer: Answer) -> None:
-        """Store a question and its answer (with the sources shown under it); the first question names the chat."""
+        """Store a question and its answer (with the sources shown under it: those it cites, or all that were
+        retrieved when it cites none, as small local models often do); the first question names the chat."""
         now = _now()
-        shown = answer.cited_sources or (answer.sources if answer.error else [])
+        shown = answer.cited_sources or answer.sources
         sources = json.dumps([asdict(source) for source in shown])
         with self._connection() as db:
             db.execute(

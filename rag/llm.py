@@ -16,6 +16,11 @@ import openai
 from rag.config import Settings
 from rag.errors import LLMError
 
+# llama.cpp's server (llama-cpp-python) answers a streamed prompt longer than the model's context with 200 and an
+# empty stream (measured; not streamed, it is a 400 "context_length_exceeded")
+EMPTY_ANSWER = (
+    "the LLM server sent back an empty answer: the question and its sources may exceed the model's context length"
+)
 MAX_ANSWER_CHARS = 20_000  # a runaway server (or a looping model) cannot flood the UI or the memory
 
 
@@ -50,6 +55,8 @@ class ChatModel:
                     yield text
                     if received >= MAX_ANSWER_CHARS:
                         raise LLMError(f"the answer was cut off: it passed {MAX_ANSWER_CHARS:,} characters")
+            if not received:
+                raise LLMError(EMPTY_ANSWER)
         except _Idle:
             raise LLMError(
                 f"the LLM server sent nothing for {self.timeout:g} s (FOLIO_LLM_TIMEOUT): the answer was stopped"

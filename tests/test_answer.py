@@ -178,6 +178,13 @@ def test_an_unreachable_server_is_reported(retriever):
     assert "cannot reach the LLM server at http://127.0.0.1:9/v1" in answer.error
 
 
+def test_an_empty_answer_stream_is_an_error_that_names_the_likely_cause(retriever, fake_llm):
+    fake_llm.then("stream", tokens=[])  # what llama.cpp's server sends for a prompt over the model's context
+    answer = _session(retriever, _llm(fake_llm)).answer(BRAZIL)
+    assert answer.mode == "error" and "empty answer" in answer.error and "context length" in answer.error
+    assert answer.sources  # what was found is still shown
+
+
 @pytest.mark.parametrize("kind", ["cut", "malformed"])
 def test_a_broken_stream_keeps_what_arrived_and_says_it_was_cut(retriever, fake_llm, kind):
     fake_llm.then(kind, tokens=["Brazil has ", "60% [1]"])

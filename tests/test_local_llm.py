@@ -151,7 +151,31 @@ def test_folio_ask_answers_through_the_server(llama_server, lighthouse):
 def test_a_prompt_over_the_models_context_is_one_readable_line(llama_server, lighthouse):
     _, retriever = lighthouse
     chat = _session(llama_server, retriever)
-    padding = " ".join(["Please consider the lighthouse carefully."] * 600)  # ~3,600 tokens, over CONTEXT
-    answer = chat.answer(f"{padding} When was the Valdemar Bay lighthouse built?")
+    recap = " ".join(FACTS * 60)  # ~3,000 tokens about the document (so it is not refused), over CONTEXT
+    answer = chat.answer(f"{recap} So when was the Valdemar Bay lighthouse built?")
     assert answer.error and "\n" not in answer.error
     assert "context" in answer.error.lower()
+
+
+def test_the_web_ui_answers_through_the_server(llama_server, lighthouse, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from rag.display import literal
+
+    settings, _ = lighthouse
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for name, value in {
+        "FOLIO_DATA_DIR": str(settings.folio_data_dir),
+        "OPENAI_BASE_URL": llama_server,
+        "FOLIO_LLM_MODEL": MODEL,
+        "FOLIO_TOP_K": "2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    st.cache_resource.clear()
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+    at.chat_input[0].set_value("When was the Valdemar Bay lighthouse built?").run()
+    assert not at.exception and not at.error
+    assert "".join(m.value for m in at.chat_message[1].markdown).strip()
+    assert any(literal("lighthouse.pdf") in e.label for e in at.expander)  # cited or not, the sources are shown
