@@ -187,7 +187,7 @@ class ChatSession:
             raise
 
     def _extract(self, answer: Answer, first_use: dict[int, int]) -> Iterator[Event]:
-        quotes = best_quotes(answer.query, answer.sources, answer.context)
+        quotes = best_quotes(answer.query, answer.sources, answer.context, similarity=self._similarity)
         if not quotes:
             answer.mode = "not_found"
             yield Token(NOT_FOUND)
@@ -195,6 +195,11 @@ class ChatSession:
         lines = [f"> {q.text} [{q.source.n}] — *{q.source.source}, {q.source.page_label(q.page)}*" for q in quotes]
         text = "Quoted from your documents (offline mode, no language model):\n\n" + "\n>\n".join(lines)
         yield Token(renumber(text, first_use))
+
+    def _similarity(self, question: str, sentences: Sequence[str]) -> Sequence[float]:
+        """Cosine of each sentence to the question, by the retriever's embedder."""
+        vectors = self.retriever.embedder.embed([question, *sentences])
+        return vectors[1:] @ vectors[0]
 
 
 def _number_by_first_use(answer: Answer, first_use: dict[int, int]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from rag.extractive import terms
+from rag.extractive import own_terms
 
 # "it", "its", "this trial", "he", "there" … point back; "that"/"those" only after a preposition ("in that
 # trial", "about those"), since "the river that flows…" is a relative clause, not a reference.
@@ -21,12 +21,6 @@ _REFERS = re.compile(
 _CONTINUES = re.compile(r"^\s*(and|but|or|also|so|what about|how about)\b", re.I)
 FEW_OWN_TERMS = 1  # a leaning question with at most this many content words ("Who wrote it?") searches with the
 # earlier words at full weight: it has too little of its own to be weighed against them
-
-
-def own_terms(question: str) -> list[str]:
-    """The question's content words, without the question words ("who", "when", "how"…)."""
-    asking = set(terms("who whom whose what when where why which how"))
-    return [t for t in terms(question) if t not in asking]
 
 
 def leans_on_history(question: str) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 
 from rag.answer import NOT_FOUND, ChatSession, Error, Sources, Token
-from rag.config import Settings, llm_enabled
+from rag.config import Settings, default, llm_enabled
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
 from tests.conftest import SAMPLE_DOCS
@@ -70,6 +70,15 @@ def test_extractive_answer_from_the_manual_cites_its_page(retriever):
 def test_an_off_topic_question_is_refused_offline(retriever):
     answer = _session(retriever).answer("What is a good recipe for chocolate cake?")
     assert (answer.mode, answer.text, answer.sources) == ("not_found", NOT_FOUND, [])
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of Brazil?", "Which river is the longest in Africa?", "How do I install LaTeX on Windows?"],
+)
+def test_a_question_no_sentence_answers_is_refused_offline_even_when_its_chunks_pass_the_gate(retriever, question):
+    assert retriever.retrieve(question, 5).best_similarity >= default("folio_min_similarity")  # near misses
+    assert _session(retriever).answer(question).mode == "not_found"
 
 
 def test_questions_can_be_restricted_to_chosen_documents(retriever):

@@ -53,11 +53,11 @@ def test_the_earlier_words_are_a_context_or_part_of_the_query_or_nothing():
 
 
 def test_an_offline_follow_up_finds_what_the_turn_before_was_about(sample_store, minilm):
-    alone = ChatSession(Retriever(sample_store, minilm)).answer("And in Colombia?")
+    alone = ChatSession(Retriever(sample_store, minilm)).answer("Who wrote it?")
+    assert alone.mode == "not_found"  # nothing of its own to search with
     chat = ChatSession(Retriever(sample_store, minilm))
     chat.answer(BRAZIL)
     follow_up = chat.answer("And in Colombia?")
-    assert "Colombia with 10%" not in alone.text
     assert follow_up.mode == "extractive" and "Colombia with 10%" in follow_up.text
     assert BRAZIL in follow_up.query  # searched with the earlier question's words
     topic_change = chat.answer("What is babelbib?")

@@ -124,6 +124,33 @@ def test_offline_quotes_prefer_the_field_the_question_names_over_words_that_name
     assert first.text.startswith("Airport: Arnold Palmer")
 
 
+def _far(question, sentences):
+    """A sentence similarity that finds nothing close: only the key terms decide."""
+    return [0.1] * len(sentences)
+
+
+def test_no_quote_when_no_sentence_holds_most_of_the_question_s_key_terms():
+    text = (
+        "Brazil is the second-largest global producer of soybeans after the United States.\n"
+        "Brasilia has been the capital of Brazil since 1960, replacing Rio de Janeiro."
+    )
+    source = Source(1, "a.pdf", text, ((0, 1),), 1.0)
+    [first, *_] = best_quotes("What is the capital of Brazil?", [source], similarity=_far)
+    assert first.text.startswith("Brasilia")
+    soybeans = [Source(1, "a.pdf", text.splitlines()[0], ((0, 1),), 1.0)]
+    assert best_quotes("What is the capital of Brazil?", soybeans) != []  # without a similarity: any shared word
+    assert best_quotes("What is the capital of Brazil?", soybeans, similarity=_far) == []
+
+
+def test_a_sentence_close_in_meaning_answers_without_most_key_terms_but_is_quoted_only_for_a_shared_word():
+    source = Source(1, "a.pdf", "Symptoms include fever, cough and aching muscles.", ((0, 1),), 1.0)
+    question = "What are the signs of the illness?"
+    assert best_quotes(question, [source], similarity=_far) == []
+    assert best_quotes(question, [source], similarity=lambda q, sentences: [0.6] * len(sentences)) == []  # no word
+    close = best_quotes("What are the symptoms of the illness?", [source], similarity=lambda q, ss: [0.6] * len(ss))
+    assert [q.text for q in close] == ["Symptoms include fever, cough and aching muscles."]
+
+
 def test_literal_markdown_shows_names_as_typed():
     assert literal("[/x]![a](b).pdf $1") == "\\[/x\\]\\!\\[a\\]\\(b\\)\\.pdf \\$1"
 
