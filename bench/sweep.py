@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bench.quality import bench_settings, halves, ingest_dataset
+from rag.answer import ChatSession
 from rag.evaluate import OFF_TOPIC, evaluate_retrieval, load_questions
 from rag.retrieve import Retriever
 
@@ -87,7 +88,9 @@ def sweep_report(datasets: list[tuple[Path, int | None]]) -> str:
         f"threshold {defaults.folio_min_similarity:.2f}. One standard error of a hit rate near 0.8 is 0.016 on 600 "
         "squad questions and about 0.06 on a 50-question half: differences smaller than that are noise.",
         "",
-        'Relevance threshold (best dense similarity below it → "not in your documents"), default chunking, by dataset:',
+        'Relevance threshold (best dense similarity below it → "not in your documents"), default chunking, by dataset; '
+        "offline answers, which also refuse when no retrieved sentence answers (close in meaning or holding most of "
+        "the key terms):",
         "",
         "| threshold | " + " | ".join(f"{name}: answerable refused | off-topic refused" for name in thresholds) + " |",
         "|---|" + "---|---|" * len(thresholds),
@@ -128,12 +131,19 @@ def _objective(by_column: dict[str, dict]) -> tuple[float, float]:
 
 
 def _threshold_sweep(parts, groups, dataset: Path) -> list[tuple[float, float, float]]:
+    """(threshold, answerable refused, off-topic refused) of offline answers: a question is refused when its best
+    chunk is below the threshold or, past it, no retrieved sentence answers it (rag.extractive)."""
     retriever = Retriever(parts.store, parts.embedder, "dense")
+    ungated = ChatSession(parts.retriever, None, top_k=TOP_K, min_similarity=-1.0)
     questions = [q for owner, qs in groups.values() if owner == dataset for q in qs]
     questions = list({q.question: q for q in questions}.values())
-    answerable = [retriever.retrieve(q.question, 1).best_similarity for q in questions]
-    off_topic = [retriever.retrieve(q, 1).best_similarity for q in OFF_TOPIC]
+
+    def gate_and_refusal(question: str) -> tuple[float, bool]:
+        return retriever.retrieve(question, 1).best_similarity, ungated.answer(question).mode == "not_found"
+
+    answerable = [gate_and_refusal(q.question) for q in questions]
+    off_topic = [gate_and_refusal(q) for q in OFF_TOPIC]
     return [
-        (t, sum(s < t for s in answerable) / len(answerable), sum(s < t for s in off_topic) / len(off_topic))
+        (t, *(sum(s < t or no_sentence for s, no_sentence in rows) / len(rows) for rows in (answerable, off_topic)))
         for t in THRESHOLDS
     ]
