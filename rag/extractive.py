@@ -44,6 +44,7 @@ KEY_TERM_SHARE = 0.6
 # Weight of that cosine in a sentence's score: 0.1 raised squad-public's "answer holds gold" 0.818 → 0.832 and left
 # real-docs unchanged; 0.2 and more raised squad further but lost real-docs' table rows and form fields.
 SIMILARITY_WEIGHT = 0.1
+CLOSENESS_BATCH = 8  # sentences embedded at a time while looking for one close to the question
 SentenceSimilarity = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) → cosine of each
 _ASKS = [  # (question pattern, what a sentence that answers it holds)
     (re.compile(r"\b(percent(age)?|proportion)\b|%", re.I), re.compile(r"\d\s*(%|percent\b|per cent\b)", re.I)),
@@ -115,59 +116,97 @@ def best_quotes(
     """
     own = {t: 1.0 for t in terms(question)}
     history = {t: HISTORY_WEIGHT for t in terms(context) if t not in own}
-    wanted = set(own) | set(history)
-    share = own | history
+    share = own | history  # wanted word → its weight
     candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if _quotable(sentence)]
-    if not wanted or not candidates:
+    if not share or not candidates:
         return []
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
-    document_frequency = Counter(t for bag in bags for t in bag & wanted)
-    idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in wanted}
-    naming = {s.n: set(terms(s.context)) & wanted for s in sources}
-    closeness = similarity(f"{question} {context}".strip(), [c[1] for c in candidates]) if similarity else None
-    if closeness is not None and not _answers(question, candidates, bags, idf, naming, closeness):
-        return []
+    document_frequency = Counter(t for bag in bags for t in bag & share.keys())
+    idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
+    naming = {s.n: set(terms(s.context)) & share.keys() for s in sources}
+    scores = _word_scores(question, candidates, bags, share, idf, naming)
+    closeness = _Closeness(similarity, f"{question} {context}".strip(), [c[1] for c in candidates])
+    if similarity and not _holds_key_terms(question, candidates, bags, idf, naming):
+        by_score = sorted(range(len(candidates)), key=lambda i: scores.get(i, 0.0), reverse=True)
+        if not closeness.any_close(by_score):
+            return []
+    if similarity:  # closeness can lift a sentence by at most SIMILARITY_WEIGHT: only those near the top need it
+        cutoff = _choose(candidates, scores, count)[-1][1] - SIMILARITY_WEIGHT if scores else 0.0
+        near = [i for i, score in scores.items() if score >= cutoff]
+        for i, cosine in zip(near, closeness.of(near), strict=True):
+            scores[i] += SIMILARITY_WEIGHT * max(cosine, 0.0)
+    return [
+        Quote(candidates[i][1], candidates[i][0], candidates[i][2], score)
+        for i, score in _choose(candidates, scores, count)
+    ]
+
+
+def _word_scores(question: str, candidates, bags, share, idf, naming) -> dict[int, float]:
+    """Score of each candidate (by index) holding any wanted word: the share of the question's weighted words it
+    holds, plus the bonuses for a named form field, the kind of answer asked for and the source's rank."""
     expected = [answer for asked, answer in _ASKS if asked.search(question)]
-    quotes = []
-    for i, ((source, sentence, page), bag) in enumerate(zip(candidates, bags, strict=True)):
-        weights = {t: share[t] * idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in wanted}
-        overlap = sum(weights[t] for t in bag & wanted) / sum(weights.values())
+    scores: dict[int, float] = {}
+    for i, ((source, sentence, _), bag) in enumerate(zip(candidates, bags, strict=True)):
+        weights = {t: share[t] * idf[t] * (NAMING_WEIGHT if t in naming[source.n] else 1.0) for t in share}
+        overlap = sum(weights[t] for t in bag & share.keys()) / sum(weights.values())
         if overlap > 0:
             label = FIELD_LABEL.match(sentence)
-            asked = (
-                bool(label) and set(terms(label.group(1))) <= wanted - naming[source.n] and bool(terms(label.group(1)))
-            )
+            label_terms = set(terms(label.group(1))) if label else set()
+            asked = bool(label_terms) and label_terms <= share.keys() - naming[source.n]
             typed = TYPE_BONUS if any(pattern.search(sentence) for pattern in expected) else 0.0
-            near = SIMILARITY_WEIGHT * float(closeness[i]) if closeness is not None else 0.0
-            bonus = (LABEL_BONUS if asked else 0.0) + typed + RANK_BONUS / source.n + near
-            quotes.append(Quote(sentence, source, page, overlap + bonus))
-    quotes.sort(key=lambda q: q.score, reverse=True)
-    chosen: list[Quote] = []
-    for quote in quotes:
+            scores[i] = overlap + (LABEL_BONUS if asked else 0.0) + typed + RANK_BONUS / source.n
+    return scores
+
+
+def _choose(candidates, scores: dict[int, float], count: int) -> list[tuple[int, float]]:
+    """The `count` best-scored candidates (index, score), skipping one that repeats a fact already chosen."""
+    chosen: list[tuple[int, float]] = []
+    for i, score in sorted(scores.items(), key=lambda item: item[1], reverse=True):
         if len(chosen) == count:
             break
-        if not any(_same_fact(quote, other) for other in chosen):
-            chosen.append(quote)
+        if not any(_same_fact(candidates[i][1], candidates[j][1]) for j, _ in chosen):
+            chosen.append((i, score))
     return chosen
 
 
-def _answers(question, candidates, bags, idf, naming, closeness) -> bool:
-    """Whether some candidate sentence may answer `question`: close to it in meaning, or holding most of its key
-    terms (the question's own content words, weighted by rarity; a word of the source's context line counts)."""
-    if max(closeness) >= SENTENCE_SIMILARITY:
-        return True
+class _Closeness:
+    """Cosines of candidate sentences to the question, computed only for the sentences asked about (embedding
+    all ~50 candidates of an answer takes 0.2-0.5 s on 2 cores; most answers need a handful)."""
+
+    def __init__(self, similarity: SentenceSimilarity | None, question: str, sentences: list[str]):
+        self.similarity, self.question, self.sentences = similarity, question, sentences
+        self.known: dict[int, float] = {}
+
+    def of(self, indices: Sequence[int]) -> list[float]:
+        missing = [i for i in indices if i not in self.known]
+        if missing and self.similarity:
+            cosines = self.similarity(self.question, [self.sentences[i] for i in missing])
+            self.known.update(zip(missing, map(float, cosines), strict=True))
+        return [self.known.get(i, 0.0) for i in indices]
+
+    def any_close(self, order: Sequence[int]) -> bool:
+        """Whether some sentence is within SENTENCE_SIMILARITY of the question; asked in `order`, a few at a time,
+        stopping at the first close one."""
+        return any(
+            max(self.of(order[i : i + CLOSENESS_BATCH])) >= SENTENCE_SIMILARITY
+            for i in range(0, len(order), CLOSENESS_BATCH)
+        )
+
+
+def _holds_key_terms(question: str, candidates, bags, idf, naming) -> bool:
+    """Whether some candidate sentence holds KEY_TERM_SHARE of the question's key terms (its own content words,
+    weighted by rarity; a word of the source's context line counts)."""
     key = set(own_terms(question)) or set(terms(question))
     total = sum(idf.get(t, 0.0) for t in key)
     if not total:  # the question's words are all from the conversation: nothing of its own to hold
         return True
-    for (source, _, _), bag in zip(candidates, bags, strict=True):
-        held = sum(idf.get(t, 0.0) for t in key if t in bag or t in naming[source.n])
-        if held >= KEY_TERM_SHARE * total:
-            return True
-    return False
+    return any(
+        sum(idf.get(t, 0.0) for t in key if t in bag or t in naming[source.n]) >= KEY_TERM_SHARE * total
+        for (source, _, _), bag in zip(candidates, bags, strict=True)
+    )
 
 
-def _same_fact(quote: Quote, other: Quote) -> bool:
+def _same_fact(text: str, other: str) -> bool:
     """Two sentences that say the same (a repeated line, an overlapping chunk): most of their words shared."""
-    mine, theirs = set(terms(quote.text)), set(terms(other.text))
+    mine, theirs = set(terms(text)), set(terms(other))
     return len(mine & theirs) >= SAME_FACT * max(1, min(len(mine), len(theirs)))
