@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -68,6 +69,9 @@ class Retriever:
         self.candidates = candidates
         self.dense_weight = dense_weight
         self._lock = threading.Lock()
+        # The model and Chroma release the GIL: the question is embedded while the registry is read, and the dense
+        # query runs while the keyword index is searched (with a Chroma server, each step is a round trip).
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-retrieve")
         # document versions the vector index is known to hold: those registered when the store was opened
         self._seen = {d.version for d in store.documents()}
 
@@ -85,29 +89,28 @@ class Retriever:
         return blended / np.linalg.norm(blended)
 
     def _retrieve(self, question: str, k: int, sources: Sequence[str] | None, context: str) -> Retrieved:
+        vector = self._pool.submit(self._query_vector, question, context)
         documents = self.store.documents()
         self._refresh_if_changed({d.version for d in documents})
         live = sorted(d.version for d in documents if not sources or d.source in sources)
         if not live:
             return Retrieved([], 0.0)
         fetch = max(k * 2, self.candidates)  # room for chunks dropped below (unregistered)
-        dense = self.store.nearest(self._query_vector(question, context), fetch, sources)
+        nearest = self._pool.submit(lambda: self.store.nearest(vector.result(), fetch, sources))
+        found: dict[str, StoredChunk] = {}
+        if self.mode != "dense":
+            keyword = self.store.keyword_hits(question, live, fetch, context)
+            found = self.store.chunks_by_id([i for i, _ in keyword])
+        dense = nearest.result()
         best = max((c.score for c in dense), default=0.0)
         if self.mode == "dense":
             ranked = [(c.id, c.score) for c in dense]
+        elif self.mode == "keyword":
+            ranked = fuse([(1.0, keyword)])[:fetch]
         else:
-            keyword = self.store.keyword_hits(question, live, fetch, context)
-            runs = (
-                [(1.0, keyword)]
-                if self.mode == "keyword"
-                else [
-                    (self.dense_weight, [(c.id, c.score) for c in dense]),
-                    (1.0 - self.dense_weight, keyword),
-                ]
-            )
-            ranked = fuse(runs)[:fetch]
-        found = {c.id: c for c in dense}
-        found |= self.store.chunks_by_id([i for i, _ in ranked if i not in found])
+            ranked = fuse([(self.dense_weight, [(c.id, c.score) for c in dense]), (1.0 - self.dense_weight, keyword)])
+            ranked = ranked[:fetch]
+        found |= {c.id: c for c in dense}
         versions = set(live)
         chunks = [
             replace(found[i], score=score)
