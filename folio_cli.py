@@ -189,8 +189,10 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question.")],
-    document: Annotated[list[str] | None, typer.Option("--doc", help="Only search this document (repeatable).")] = None,
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="Your question.")],
+    document: Annotated[
+        list[str] | None, typer.Option("--doc", metavar="FILE.pdf", help="Only search this document (repeatable).")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the answer and its sources as JSON.")] = False,
 ) -> None:
     """Answer a question from the stored documents, with cited sources. Exit 1 if the answer failed."""
@@ -231,7 +233,9 @@ def ask(
 
 @app.command()
 def chat(
-    document: Annotated[list[str] | None, typer.Option("--doc", help="Only search this document (repeatable).")] = None,
+    document: Annotated[
+        list[str] | None, typer.Option("--doc", metavar="FILE.pdf", help="Only search this document (repeatable).")
+    ] = None,
     resume: Annotated[
         str | None, typer.Option("--resume", help="Go on with a saved chat: its id (or a prefix), or 'last'.")
     ] = None,

@@ -193,6 +193,7 @@ def test_ask_on_an_empty_library_says_how_to_add_documents_and_help_shows_flags_
     assert "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI." in empty.stderr
     helped = run("ask", "--help")
     assert "--json " in helped.stdout and "<bool>" not in helped.stdout
+    assert "--doc FILE.pdf" in helped.stdout and "list[str]" not in helped.stdout
 
 
 def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
