@@ -71,7 +71,8 @@ def filter_citations(pieces: Iterable[str], valid: set[int], first_use: dict[int
 
 
 def cited_sentences(answer_text: str, sources) -> dict[int, str]:
-    """For each cited source, the sentence of it that best matches the answer text citing it."""
+    """For each cited source, the sentence of it that best matches the answer text citing it (verbatim from the
+    source's text, a table row without the header line it is quoted with)."""
     from rag.extractive import terms
 
     best: dict[int, str] = {}
@@ -80,7 +81,8 @@ def cited_sentences(answer_text: str, sources) -> dict[int, str]:
         wanted = set(terms(_MARKER.sub("", claim)))
         for n in cited_numbers(claim):
             if n in by_number and wanted:
-                scored = [(len(wanted & set(terms(sentence))), sentence) for sentence, _ in by_number[n].sentences()]
+                quoted, verbatim = by_number[n].sentences(), by_number[n].sentences(headers=False)
+                scored = [(len(wanted & set(terms(q))), v) for (q, _), (v, _) in zip(quoted, verbatim, strict=True)]
                 score, sentence = max(scored, default=(0, ""))
                 if score and n not in best:
                     best[n] = sentence

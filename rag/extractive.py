@@ -22,10 +22,10 @@ from functools import lru_cache
 from bm25s.stopwords import STOPWORDS_EN
 
 from rag.config import HISTORY_WEIGHT
-from rag.sentences import FIELD_LABEL
+from rag.sentences import FIELD_LABEL, ROW_HEADER_SEPARATOR
 from rag.sources import Source
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+")  # "99.99" and "1,151" are one word: 99 is not 99.99
 _HAS_NUMBER = re.compile(r"\d")
 NAMING_WEIGHT = 0.1  # share of its weight a question word keeps in a source whose context line holds it (measured)
 LABEL_BONUS = 0.5  # a form field whose label the question names ("Which airport…" → "Airport: …") is the answer
@@ -207,6 +207,7 @@ def _holds_key_terms(question: str, candidates, bags, idf, naming) -> bool:
 
 
 def _same_fact(text: str, other: str) -> bool:
-    """Two sentences that say the same (a repeated line, an overlapping chunk): most of their words shared."""
-    mine, theirs = set(terms(text)), set(terms(other))
+    """Two sentences that say the same (a repeated line, an overlapping chunk): most of their words shared. Two rows
+    of a table are compared without their shared header line."""
+    mine, theirs = (set(terms(t.rsplit(ROW_HEADER_SEPARATOR, 1)[-1])) for t in (text, other))
     return len(mine & theirs) >= SAME_FACT * max(1, min(len(mine), len(theirs)))

@@ -30,6 +30,9 @@ EXTRA_ABBREVIATIONS = {
     "pp",
 }
 _LINE = re.compile(r"[^\n]+")
+ROW_NUMBER_SHARE = 0.5  # a table row: a short line with at least this share of its words numbers ("99% 1986")
+MAX_ROW_WORDS = 12
+ROW_HEADER_SEPARATOR = " … "  # between a quoted table row's header line and the row
 FIELD_LABEL = re.compile(r"^\s*([A-Z][\w&/(),' -]{0,40}):(\s|$)")  # "Registered Owner: …", "Age: 17"
 
 
@@ -76,3 +79,31 @@ def _units(text: str) -> list[tuple[int, int]]:
         else:
             units.append((line.start(), line.end()))
     return units
+
+
+def table_headers(text: str) -> dict[int, str]:
+    """Start offset of each table row → the header line of its table, to be quoted with it
+    ("Confidence Interval (%) Sample size … 99% 1986"): a row alone does not say what its numbers are.
+
+    A row is a short line mostly of numbers; a table is two or more rows in a row; its header is the line above
+    them when that is a short label line (not a row, not a sentence). Tables without such a line get nothing.
+    """
+    lines = list(_LINE.finditer(text))
+    headers: dict[int, str] = {}
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and _is_row(lines[end].group()):
+            end += 1
+        above = lines[start - 1].group().strip() if start else ""
+        if end - start >= 2 and above and len(above.split()) <= MAX_ROW_WORDS and not above.endswith((".", ":")):
+            for row in lines[start:end]:
+                headers[row.start() + len(row.group()) - len(row.group().lstrip())] = above + ROW_HEADER_SEPARATOR
+        start = max(end, start + 1)
+    return headers
+
+
+def _is_row(line: str) -> bool:
+    words = line.split()
+    numbers = sum(any(c.isdigit() for c in word) for word in words)
+    return 2 <= len(words) <= MAX_ROW_WORDS and numbers >= ROW_NUMBER_SHARE * len(words)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.citations import footnote_marks
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans, table_headers
 from rag.store import CONTEXT_KEY, PageSpan, StoredChunk
 
 
@@ -41,9 +41,14 @@ class Source(PageSpan):
         printed = dict(self.printed).get(page)
         return f"p. {page} (printed {printed})" if printed else f"p. {page}"
 
-    def sentences(self) -> list[tuple[str, int]]:
-        """(sentence, page) pairs, in order."""
-        return [(self.text[start:end], self.page_at(start)) for start, end in sentence_spans(self.text)]
+    def sentences(self, headers: bool = True) -> list[tuple[str, int]]:
+        """(sentence, page) pairs, in order; a table row comes with its table's header line (rag.sentences), unless
+        `headers` is false (then each sentence is verbatim from `text`)."""
+        found = table_headers(self.text) if headers else {}
+        return [
+            (found.get(start, "") + self.text[start:end], self.page_at(start))
+            for start, end in sentence_spans(self.text)
+        ]
 
 
 def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: int, limit: int) -> list[Source]:

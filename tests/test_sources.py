@@ -151,6 +151,39 @@ def test_a_sentence_close_in_meaning_answers_without_most_key_terms_but_is_quote
     assert [q.text for q in close] == ["Symptoms include fever, cough and aching muscles."]
 
 
+TABLE = (
+    "The sample size was computed with OpenEpi.\n"
+    "Confidence Interval (%) Sample size\n"
+    "95% 1151\n"
+    "99% 1986\n"
+    "99.99% 4519\n"
+    "Source: Results from OpenEpi, version 3."
+)
+
+
+def test_a_table_row_is_quoted_with_its_header_line_and_rows_are_told_apart():
+    source = Source(1, "a.pdf", TABLE, ((0, 5),), 1.0)
+    rows = [text for text, _ in source.sentences() if "…" in text]
+    assert rows == [
+        "Confidence Interval (%) Sample size … 95% 1151",
+        "Confidence Interval (%) Sample size … 99% 1986",
+        "Confidence Interval (%) Sample size … 99.99% 4519",
+    ]
+    [first, *_] = best_quotes("What sample size goes with a 99% confidence level?", [source])
+    assert first.text == "Confidence Interval (%) Sample size … 99% 1986"
+    from rag.citations import cited_sentences
+
+    answer = f"> {first.text} [1] — *a.pdf, p. 5*"
+    assert cited_sentences(answer, [source]) == {1: "99% 1986"}  # the row as it stands in the text, to highlight
+
+
+def test_a_lone_number_line_or_a_sentence_above_rows_is_no_header():
+    lone = Source(1, "a.pdf", "Totals\n2023 1,204\nThe end of the report.", ((0, 1),), 1.0)
+    assert all("…" not in text for text, _ in lone.sentences())
+    prose = Source(1, "a.pdf", "We counted them as follows.\n95% 1151\n99% 1986", ((0, 1),), 1.0)
+    assert all("…" not in text for text, _ in prose.sentences())
+
+
 def test_literal_markdown_shows_names_as_typed():
     assert literal("[/x]![a](b).pdf $1") == "\\[/x\\]\\!\\[a\\]\\(b\\)\\.pdf \\$1"
 
