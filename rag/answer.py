@@ -21,6 +21,8 @@ from rag.retrieve import Retriever
 from rag.sources import Source, build_sources
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rag.llm import ChatModel
 
 NOT_FOUND = "I could not find this in your documents."
@@ -87,6 +89,7 @@ class ChatSession:
         self.history_tokens = history_tokens
         self.turns: list[tuple[str, str]] = []  # (question, answer text), oldest first
         self._searched = ""  # what the last answered turn searched for (its question, and its context if any)
+        self._question_vector: tuple[str, np.ndarray | None] = ("", None)  # the last question compared with sentences
 
     @property
     def mode(self) -> str:
@@ -197,9 +200,11 @@ class ChatSession:
         yield Token(renumber(text, first_use))
 
     def _similarity(self, question: str, sentences: Sequence[str]) -> Sequence[float]:
-        """Cosine of each sentence to the question, by the retriever's embedder."""
-        vectors = self.retriever.embedder.embed([question, *sentences])
-        return vectors[1:] @ vectors[0]
+        """Cosine of each sentence to the question, by the retriever's embedder (asked a few sentences at a time:
+        the question is embedded once)."""
+        if self._question_vector[0] != question:
+            self._question_vector = (question, self.retriever.embedder.embed([question])[0])
+        return self.retriever.embedder.embed(sentences) @ self._question_vector[1]
 
 
 def _number_by_first_use(answer: Answer, first_use: dict[int, int]) -> None:

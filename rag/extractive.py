@@ -125,12 +125,13 @@ def best_quotes(
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
     naming = {s.n: set(terms(s.context)) & share.keys() for s in sources}
     scores = _word_scores(question, candidates, bags, share, idf, naming)
-    closeness = _Closeness(similarity, f"{question} {context}".strip(), [c[1] for c in candidates])
-    if similarity and not _holds_key_terms(question, candidates, bags, idf, naming):
-        by_score = sorted(range(len(candidates)), key=lambda i: scores.get(i, 0.0), reverse=True)
-        if not closeness.any_close(by_score):
-            return []
-    if similarity:  # closeness can lift a sentence by at most SIMILARITY_WEIGHT: only those near the top need it
+    if similarity:
+        closeness = _Closeness(similarity, f"{question} {context}".strip(), [c[1] for c in candidates])
+        if not _holds_key_terms(question, candidates, bags, idf, naming):
+            by_score = sorted(range(len(candidates)), key=lambda i: scores.get(i, 0.0), reverse=True)
+            if not closeness.any_close(by_score):
+                return []
+        # closeness lifts a sentence by at most SIMILARITY_WEIGHT: only those near the top need it
         cutoff = _choose(candidates, scores, count)[-1][1] - SIMILARITY_WEIGHT if scores else 0.0
         near = [i for i, score in scores.items() if score >= cutoff]
         for i, cosine in zip(near, closeness.of(near), strict=True):
@@ -173,16 +174,16 @@ class _Closeness:
     """Cosines of candidate sentences to the question, computed only for the sentences asked about (embedding
     all ~50 candidates of an answer takes 0.2-0.5 s on 2 cores; most answers need a handful)."""
 
-    def __init__(self, similarity: SentenceSimilarity | None, question: str, sentences: list[str]):
+    def __init__(self, similarity: SentenceSimilarity, question: str, sentences: list[str]):
         self.similarity, self.question, self.sentences = similarity, question, sentences
         self.known: dict[int, float] = {}
 
     def of(self, indices: Sequence[int]) -> list[float]:
         missing = [i for i in indices if i not in self.known]
-        if missing and self.similarity:
+        if missing:
             cosines = self.similarity(self.question, [self.sentences[i] for i in missing])
             self.known.update(zip(missing, map(float, cosines), strict=True))
-        return [self.known.get(i, 0.0) for i in indices]
+        return [self.known[i] for i in indices]
 
     def any_close(self, order: Sequence[int]) -> bool:
         """Whether some sentence is within SENTENCE_SIMILARITY of the question; asked in `order`, a few at a time,

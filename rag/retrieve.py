@@ -24,6 +24,7 @@ Mode = Literal["dense", "keyword", "hybrid"]
 # Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
 # pool makes the top hits the same whatever k is (docs/benchmarks.md: pool size in the sweep).
 FUSION_CANDIDATES = 20
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-retrieve")  # shared by every Retriever
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,6 @@ class Retriever:
         self.candidates = candidates
         self.dense_weight = dense_weight
         self._lock = threading.Lock()
-        # The model and Chroma release the GIL: the question is embedded while the registry is read, and the dense
-        # query runs while the keyword index is searched (with a Chroma server, each step is a round trip).
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-retrieve")
         # document versions the vector index is known to hold: those registered when the store was opened
         self._seen = {d.version for d in store.documents()}
 
@@ -89,14 +87,17 @@ class Retriever:
         return blended / np.linalg.norm(blended)
 
     def _retrieve(self, question: str, k: int, sources: Sequence[str] | None, context: str) -> Retrieved:
-        vector = self._pool.submit(self._query_vector, question, context)
+        # The model and Chroma release the GIL: the question is embedded while the registry is read, and the dense
+        # query runs while the keyword index is searched and its chunks fetched (with a Chroma server, each step is
+        # a round trip). The pool is first in, first out, so the dense query waits only on an embedding under way.
+        vector = _POOL.submit(self._query_vector, question, context)
         documents = self.store.documents()
         self._refresh_if_changed({d.version for d in documents})
         live = sorted(d.version for d in documents if not sources or d.source in sources)
         if not live:
             return Retrieved([], 0.0)
         fetch = max(k * 2, self.candidates)  # room for chunks dropped below (unregistered)
-        nearest = self._pool.submit(lambda: self.store.nearest(vector.result(), fetch, sources))
+        nearest = _POOL.submit(lambda: self.store.nearest(vector.result(), fetch, sources))
         found: dict[str, StoredChunk] = {}
         if self.mode != "dense":
             keyword = self.store.keyword_hits(question, live, fetch, context)
@@ -105,11 +106,11 @@ class Retriever:
         best = max((c.score for c in dense), default=0.0)
         if self.mode == "dense":
             ranked = [(c.id, c.score) for c in dense]
-        elif self.mode == "keyword":
-            ranked = fuse([(1.0, keyword)])[:fetch]
         else:
-            ranked = fuse([(self.dense_weight, [(c.id, c.score) for c in dense]), (1.0 - self.dense_weight, keyword)])
-            ranked = ranked[:fetch]
+            runs = [(1.0, keyword)]
+            if self.mode == "hybrid":
+                runs = [(self.dense_weight, [(c.id, c.score) for c in dense]), (1.0 - self.dense_weight, keyword)]
+            ranked = fuse(runs)[:fetch]
         found |= {c.id: c for c in dense}
         versions = set(live)
         chunks = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from rag.citations import footnote_marks
 from rag.sentences import sentence_spans, table_headers
@@ -45,10 +46,12 @@ class Source(PageSpan):
         """(sentence, page) pairs, in order; a table row comes with its table's header line (rag.sentences), unless
         `headers` is false (then each sentence is verbatim from `text`)."""
         found = table_headers(self.text) if headers else {}
-        return [
-            (found.get(start, "") + self.text[start:end], self.page_at(start))
-            for start, end in sentence_spans(self.text)
-        ]
+        return [(found.get(start, "") + self.text[start:end], self.page_at(start)) for start, end in self._spans]
+
+    @cached_property
+    def _spans(self) -> list[tuple[int, int]]:
+        """Sentence offsets, split once (quoting, citing and highlighting all ask for them)."""
+        return sentence_spans(self.text)
 
 
 def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: int, limit: int) -> list[Source]:
