@@ -59,16 +59,16 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
     merged: list[dict] = []
     for chunk in chunks:
         index, version = chunk.metadata["chunk_index"], chunk.metadata.get("version")
-        neighbour = next(
-            (m for m in merged if m["version"] == version and (m["first"] - 1 <= index <= m["last"] + 1)), None
-        )
-        if neighbour is None:
-            merged.append(
-                {"version": version, "first": index, "last": index, "chunks": {index: chunk}, "score": chunk.score}
-            )
-        elif index not in neighbour["chunks"]:
-            neighbour["chunks"][index] = chunk
-            neighbour["first"], neighbour["last"] = min(neighbour["first"], index), max(neighbour["last"], index)
+        touching = [m for m in merged if m["version"] == version and m["first"] - 1 <= index <= m["last"] + 1]
+        if not touching:
+            merged.append({"version": version, "chunks": {index: chunk}, "score": chunk.score})
+            touching = merged[-1:]
+        group = touching[0]  # the best ranked
+        group["chunks"].setdefault(index, chunk)
+        for other in touching[1:]:  # the chunk joins two groups (chunks 0 and 2, then 1): one passage, one source
+            group["chunks"] |= other["chunks"]
+            merged.remove(other)
+        group["first"], group["last"] = min(group["chunks"]), max(group["chunks"])
     sources, used = [], 0
     for group in merged:
         if len(sources) == limit:

@@ -45,6 +45,15 @@ def test_adjacent_chunks_merge_without_repeating_their_overlap_and_keep_pages():
     ]
 
 
+def test_a_chunk_between_two_retrieved_chunks_joins_them_into_one_source():
+    # the NTSB case: chunk 1 ends "…the probable cause(s) of this accident to be:", chunk 2 holds the cause; ranked
+    # 0, 2, 1 they were two sources, and the cause was quoted without the line that says it is the cause
+    chunks = [_chunk(i, f"Sentence number {i} of the report.", [[0, 1]], score=1.0 - i / 10) for i in (0, 2, 1)]
+    (source,) = build_sources(chunks, lambda t: len(t.split()), budget_tokens=100, limit=5)
+    assert [s for s, _ in source.sentences()] == [f"Sentence number {i} of the report." for i in (0, 1, 2)]
+    assert source.score == 1.0
+
+
 def test_sources_are_numbered_in_rank_order_and_packed_to_the_budget():
     chunks = [_chunk(i * 5, f"text {i} " * 10, [[0, i + 1]], source=f"{i}.pdf") for i in range(4)]
     sources = build_sources(chunks, lambda t: len(t.split()), budget_tokens=45, limit=5)
