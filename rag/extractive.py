@@ -92,6 +92,27 @@ def own_terms(question: str) -> list[str]:
     return [t for t in terms(question) if t not in asking]
 
 
+_WH = re.compile(r"\b(who|whom|whose|what|when|where|why|which|how)\b", re.I)
+_PHRASE_END = re.compile(  # what ends the noun phrase after the question word: a preposition, a verb, a clause
+    r"\b(of|for|in|at|on|from|during|about|by|with|to|near|after|before|between|under|comparing|versus|among|within|"
+    r"aboard|into|over|per|regarding|that|which|who|is|are|was|were|be|been|do|does|did|will|would|can|could|has|have|"
+    r"had|should|must|may)\b",
+    re.I,
+)
+_AUXILIARY = re.compile(r"^\s*(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|must|may)\b", re.I)
+
+
+def asked_terms(question: str) -> list[str]:
+    """The words of what the question asks for: the phrase after its question word ("Who is the principal
+    investigator of the … study?" → principal, investigator; "What grant number is given for …" → grant, number).
+    The rest of the question names where to look."""
+    wh = _WH.search(question)
+    rest = question[wh.end() :] if wh else question
+    rest = rest[_AUXILIARY.match(rest).end() :] if _AUXILIARY.match(rest) else rest
+    end = _PHRASE_END.search(rest)
+    return own_terms(rest[: end.start()] if end else rest)
+
+
 def _quotable(sentence: str) -> bool:
     """Four words or more, or a short line with a number (a table row such as "99% 1986")."""
     words = len(sentence.split())
@@ -111,7 +132,8 @@ def best_quotes(
     HISTORY_WEIGHT of a question word.
 
     Question words that name a source's document (they are in its context line: "in the ovarian cancer trial")
-    count for less in that source's sentences: they tell which document, not which sentence. A form field whose
+    count for less in that source's sentences: they tell which document, not which sentence (unless they are what
+    the question asks for: "the principal investigator" on a cover page that names the study). A form field whose
     label the question names ("Which airport…?" → "Airport: Stovepipe Wells") is preferred.
     """
     own = {t: 1.0 for t in terms(question)}
@@ -123,7 +145,8 @@ def best_quotes(
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
     document_frequency = Counter(t for bag in bags for t in bag & share.keys())
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
-    naming = {s.n: set(terms(s.context)) & share.keys() for s in sources}
+    asked = set(asked_terms(question))  # what is asked for counts in full, even where it also names the document
+    naming = {s.n: (set(terms(s.context)) & share.keys()) - asked for s in sources}
     scores = _word_scores(question, candidates, bags, share, idf, naming)
     if similarity:
         closeness = _Closeness(similarity, f"{question} {context}".strip(), [c[1] for c in candidates])

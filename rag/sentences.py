@@ -33,6 +33,8 @@ _LINE = re.compile(r"[^\n]+")
 ROW_NUMBER_SHARE = 0.5  # a table row: a short line with at least this share of its words numbers ("99% 1986")
 MAX_ROW_WORDS = 12
 ROW_HEADER_SEPARATOR = " … "  # between a quoted table row's header line and the row
+LABEL_WORDS = 4  # a line this short over a line of at most VALUE_WORDS is a label and its value
+VALUE_WORDS = 6
 FIELD_LABEL = re.compile(r"^\s*([A-Z][\w&/(),' -]{0,40}):(\s|$)")  # "Registered Owner: …", "Age: 17"
 
 
@@ -70,15 +72,29 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _units(text: str) -> list[tuple[int, int]]:
-    """Line spans, a line that ends in a colon joined with the next (unless that one is a "Label:" line itself)."""
+    """Line spans, a line joined with the next when it introduces it: it ends in a colon, or it is a short label
+    line over a short value ("Principal Investigator" over "Javier Hernández Blanco", a cover page's two-column
+    table). Never when the next line is a "Label:" field itself."""
     units: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         previous = text[units[-1][0] : units[-1][1]] if units else ""
-        if previous.rstrip().endswith(":") and not FIELD_LABEL.match(line.group()):
+        if FIELD_LABEL.match(line.group()) or not previous:
+            units.append((line.start(), line.end()))
+        elif previous.rstrip().endswith(":") or (_is_label(previous) and _is_value(line.group())):
             units[-1] = (units[-1][0], line.end())
         else:
             units.append((line.start(), line.end()))
     return units
+
+
+def _is_label(line: str) -> bool:
+    """A short capitalised line without digits or final punctuation: "Lead Principal Investigator"."""
+    words = line.split()
+    return 1 <= len(words) <= LABEL_WORDS and line.lstrip()[:1].isupper() and not re.search(r"\d|[.!?;:]\s*$", line)
+
+
+def _is_value(line: str) -> bool:
+    return len(line.split()) <= VALUE_WORDS and not line.rstrip().endswith(":")
 
 
 def table_headers(text: str) -> dict[int, str]:

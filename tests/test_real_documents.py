@@ -165,6 +165,21 @@ def test_sentences_know_abbreviations_and_layout_lines(text, expected):
     assert len(sentence_spans(text)) == expected
 
 
+def test_a_short_label_line_is_one_sentence_with_the_short_value_under_it():
+    # a protocol's cover page, a two-column table flattened to lines
+    text = (
+        "STUDY PROTOCOL\nPrincipal Investigator\nJavier Hernández Blanco\nSponsor Contact\nPh: (416) 625-1933\n"
+        "Analysis\nAccording to the pilot's statement, he was landing on runway 21 and the winds were light."
+    )
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "STUDY PROTOCOL\nPrincipal Investigator\nJavier Hernández Blanco",  # at most 4 words over the value
+        "Sponsor Contact",
+        "Ph: (416) 625-1933",  # a "Label:" field stands alone
+        "Analysis",  # a heading over prose stays a heading
+        "According to the pilot's statement, he was landing on runway 21 and the winds were light.",
+    ]
+
+
 def test_text_is_sanitised_before_the_tokenizer():
     raw = "\ufb01nal number\uff1a2021004 \x07bell\x00 \ud800x"
     assert clean_text(raw) == "final number:2021004 bell \ufffdx"

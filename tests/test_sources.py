@@ -15,7 +15,7 @@ from rag.evaluate import (
     retrieval_metrics,
     strict_citation,
 )
-from rag.extractive import best_quotes
+from rag.extractive import asked_terms, best_quotes
 from rag.sources import Source, build_sources
 from rag.store import StoredChunk
 
@@ -131,6 +131,18 @@ def test_offline_quotes_prefer_the_field_the_question_names_over_words_that_name
     source = Source(1, "r.pdf", text, ((0, 4),), 1.0, context="Vans RV-8 N103JT Latrobe, PA November 28, 2007")
     [first, *_] = best_quotes("At which airport did the Vans RV-8 crash during a landing attempt at Latrobe?", [source])
     assert first.text.startswith("Airport: Arnold Palmer")
+
+
+def test_the_words_a_question_asks_for_count_in_full_even_where_they_also_name_the_document():
+    # the cover page names the investigator; so does the document's context line, which once made "principal
+    # investigator" count a tenth and quoted the line with the most other words of the question
+    text = "Principal Investigator Nuchanun Kessakorn, MD\nKing Chulalongkorn Memorial Hospital, Bangkok"
+    context = "Study Protocol low dose Emicizumab Principal Investigator Nuchanun Kessakorn King Chulalongkorn Memorial"
+    source = Source(1, "p.pdf", text, ((0, 1),), 1.0, context=context)
+    question = "Who is the principal investigator of the King Chulalongkorn Memorial Hospital emicizumab study?"
+    assert asked_terms(question) == ["princip", "investig"]
+    [first, *_] = best_quotes(question, [source])
+    assert first.text.startswith("Principal Investigator Nuchanun Kessakorn")
 
 
 def _far(question, sentences):
