@@ -45,6 +45,7 @@ KEY_TERM_SHARE = 0.6
 # real-docs unchanged; 0.2 and more raised squad further but lost real-docs' table rows and form fields.
 SIMILARITY_WEIGHT = 0.1
 CLOSENESS_BATCH = 8  # sentences embedded at a time while looking for one close to the question
+AUXILIARIES = "do does did done has have had can could would should shall may might must were been being am"
 SentenceSimilarity = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) → cosine of each
 _ASKS = [  # (question pattern, what a sentence that answers it holds)
     (re.compile(r"\b(percent(age)?|proportion)\b|%", re.I), re.compile(r"\d\s*(%|percent\b|per cent\b)", re.I)),
@@ -87,8 +88,8 @@ def terms(text: str) -> list[str]:
 
 
 def own_terms(question: str) -> list[str]:
-    """The question's content words, without the question words ("who", "when", "how"…)."""
-    asking = set(terms("who whom whose what when where why which how"))
+    """The question's content words, without the question words and auxiliaries ("who", "how", "did"…)."""
+    asking = set(terms(f"who whom whose what when where why which how {AUXILIARIES}"))
     return [t for t in terms(question) if t not in asking]
 
 
@@ -99,16 +100,20 @@ _PHRASE_END = re.compile(  # what ends the noun phrase after the question word: 
     r"had|should|must|may)\b",
     re.I,
 )
-_AUXILIARY = re.compile(r"^\s*(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|must|may)\b", re.I)
+_BE = re.compile(r"^\s*(is|are|was|were)\b", re.I)  # "Who is the principal investigator …": asks for what follows
+_DO = re.compile(r"^\s*(do|does|did|will|would|can|could|has|have|had|should|must|may)\b", re.I)  # asks for an object
 
 
 def asked_terms(question: str) -> list[str]:
     """The words of what the question asks for: the phrase after its question word ("Who is the principal
     investigator of the … study?" → principal, investigator; "What grant number is given for …" → grant, number).
-    The rest of the question names where to look."""
+    None when a verb follows the question word ("What did the NTSB find …"). The rest of the question names where
+    to look."""
     wh = _WH.search(question)
     rest = question[wh.end() :] if wh else question
-    rest = rest[_AUXILIARY.match(rest).end() :] if _AUXILIARY.match(rest) else rest
+    if _DO.match(rest):  # "What did the NTSB find …": what follows is who did it, not what is asked
+        return []
+    rest = rest[_BE.match(rest).end() :] if _BE.match(rest) else rest
     end = _PHRASE_END.search(rest)
     return own_terms(rest[: end.start()] if end else rest)
 
@@ -136,7 +141,7 @@ def best_quotes(
     the question asks for: "the principal investigator" on a cover page that names the study). A form field whose
     label the question names ("Which airport…?" → "Airport: Stovepipe Wells") is preferred.
     """
-    own = {t: 1.0 for t in terms(question)}
+    own = {t: 1.0 for t in own_terms(question) or terms(question)}
     history = {t: HISTORY_WEIGHT for t in terms(context) if t not in own}
     share = own | history  # wanted word → its weight
     candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if _quotable(sentence)]

@@ -15,7 +15,7 @@ from rag.evaluate import (
     retrieval_metrics,
     strict_citation,
 )
-from rag.extractive import asked_terms, best_quotes
+from rag.extractive import asked_terms, best_quotes, own_terms
 from rag.sources import Source, build_sources
 from rag.store import StoredChunk
 
@@ -143,6 +143,14 @@ def test_the_words_a_question_asks_for_count_in_full_even_where_they_also_name_t
     assert asked_terms(question) == ["princip", "investig"]
     [first, *_] = best_quotes(question, [source])
     assert first.text.startswith("Principal Investigator Nuchanun Kessakorn")
+
+
+def test_question_words_and_auxiliaries_are_not_words_to_find():
+    assert own_terms("What did the NTSB find?") == ["ntsb", "find"]
+    text = "What did you see, asked the pilot.\nThe board found a fault in the fuel pump."
+    source = Source(1, "r.pdf", text, ((0, 1),), 1.0)
+    [first, *_] = best_quotes("What did the board find?", [source])
+    assert first.text.startswith("The board found")
 
 
 def _far(question, sentences):
