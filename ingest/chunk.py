@@ -12,7 +12,7 @@ from ingest.pdf import Page
 from rag.embed import count_tokens
 from rag.store import PageSpan
 
-CHUNKER_VERSION = 3  # bump when chunking changes, so re-ingesting rewrites every document
+CHUNKER_VERSION = 4  # bump when chunking changes, so re-ingesting rewrites every document
 PAGE_SEPARATOR = "\n\n"
 SEPARATORS = [PAGE_SEPARATOR, "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 

@@ -31,6 +31,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
 _LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
 _DIGITS = re.compile(r"\d+")
 _HAS_DIGIT = re.compile(r"\d")
+_COLUMN_GAP = re.compile(r" {3,}")  # between two columns of a page extracted with its layout
 _PAGE_NUMBER_TEXT = re.compile(r"\bpage\s*\d+(\s*(of|/)\s*\d+)?", re.IGNORECASE)
 _PAGE_NUMBERING = re.compile(r"\bpage\s*#(\s*(of|/)\s*#)?|^[\s#|\-–—]+$|\s+")
 
@@ -100,6 +101,33 @@ def _joins(line: str, following: str, width: int) -> bool:
     if FIELD_LABEL.match(following) or _LIST_ITEM.match(following) or _is_heading(following):
         return False
     return _wrapped(line, width) or following[:1].islower()
+
+
+# form fields ----------------------------------------------------------------------------------
+
+
+def two_field_lines(text: str) -> int:
+    """Lines of a raw page that start with a "Label:" field and hold another colon: a form printed in two columns,
+    whose fields the text extraction ran together ("Certificate: Student Age: 17, Male")."""
+    return sum(bool(FIELD_LABEL.match(line)) and ":" in line[FIELD_LABEL.match(line).end() :] for line in _lines(text))
+
+
+def split_fields(text: str, layout_text: str) -> str:
+    """`text` (raw, one page) with each field of a two-column form on its own line, "Age: 17, Male" apart from
+    "Certificate: Student". `layout_text` is the same page extracted with its layout (pypdf's layout mode): a label
+    that starts a column there, after a wide gap, starts a line here."""
+    labels = {
+        match.group(1)
+        for line in layout_text.splitlines()
+        for cell in _COLUMN_GAP.split(line.strip())[1:]
+        if (match := FIELD_LABEL.fullmatch(cell.rstrip() + " "))  # a cell that is a label alone: its value follows
+    }
+    if not labels:
+        return text
+    starts = re.compile(
+        r" (?=(?:" + "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True)) + r"):)"
+    )
+    return "\n".join(starts.sub("\n", line) if FIELD_LABEL.match(line) else line for line in text.split("\n"))
 
 
 # running headers and footers ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Literal
 from pypdf import PdfReader
 from pypdf.errors import EmptyFileError, FileNotDecryptedError
 
-from ingest.layout import clean_text, running_lines, strip_running_lines
+from ingest.layout import clean_text, running_lines, split_fields, strip_running_lines, two_field_lines
 from rag.config import default
 from rag.errors import IngestError
 
@@ -30,6 +30,7 @@ GLUED_WORD_CHARS = 7.0  # mean characters per word above this: pypdf likely lost
 FRAGMENTED_WORDS_PER_LINE = 2.0  # fewer words per line than this: pypdf likely broke every word onto a line
 UNMAPPED_SHARE = 0.2  # control characters among a page's visible ones above this: glyph codes, not text
 BETTER_BY = 1.15  # the other reader must give this many times more words (glued) or words per line
+FORM_LINES = 3  # lines of two "Label:" fields that make a page a two-column form (NTSB reports have 4-17 a page)
 
 Reader = Literal["pypdf", "pdfium", "ocr"]
 
@@ -193,12 +194,21 @@ def _read_pypdf(data: bytes, limits: ReadLimits) -> _RawPdf:
     texts, total = [], 0
     for page in reader.pages:
         try:
-            texts.append(page.extract_text() or "")
+            texts.append(_page_text(page, limits))
         except Exception:  # one broken page: pdfium gets its chance below
             texts.append("")
         total += len(texts[-1])
         _check_chars(total, len(texts), limits)
     return _RawPdf(texts, ["pypdf"] * count, _printed_labels(reader), _title(reader), attachments=_attachments(reader))
+
+
+def _page_text(page, limits: ReadLimits) -> str:
+    """pypdf's text of a page; a form printed in two columns has each field on its own line (pypdf runs the two
+    fields of a row together, and a reader of "Certificate: Student Age: 17, Male" cannot tell a value's end)."""
+    text = page.extract_text() or ""
+    if limits.layout and two_field_lines(text) >= FORM_LINES:
+        return split_fields(text, page.extract_text(extraction_mode="layout") or "")
+    return text
 
 
 def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str = "") -> _RawPdf:

@@ -28,6 +28,7 @@ from rag.sources import Source
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+")  # "99.99" and "1,151" are one word: 99 is not 99.99
 _HAS_NUMBER = re.compile(r"\d")
 NAMING_WEIGHT = 0.1  # share of its weight a question word keeps in a source whose context line holds it (measured)
+LABEL_SHARE = 0.6  # share of a field label's words the question must name ("engine model" → "Engine Model/Series")
 LABEL_BONUS = 0.5  # a form field whose label the question names ("Which airport…" → "Airport: …") is the answer
 MIN_QUOTE_WORDS = 4  # shorter lines (headings, labels) are quoted only when they hold a number
 # Measured on real-docs (100 q) and squad-public (1,200 q), first quote on the gold page / answer holds gold:
@@ -64,6 +65,10 @@ _ASKS = [  # (question pattern, what a sentence that answers it holds)
         ),
     ),
 ]
+
+
+_ATTRIBUTES = [(re.compile(r"\bhow old\b", re.I), "age")]  # a question that names what it asks for only by its
+# question word: "How old was the pilot?" is answered by "Age: 17" (when → date, where → location: no gain, measured)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ def best_quotes(
     label the question names ("Which airport…?" → "Airport: Stovepipe Wells") is preferred.
     """
     own = {t: 1.0 for t in own_terms(question) or terms(question)}
+    own |= {t: 1.0 for pattern, word in _ATTRIBUTES if pattern.search(question) for t in terms(word)}
     history = {t: HISTORY_WEIGHT for t in terms(context) if t not in own}
     share = own | history  # wanted word → its weight
     candidates = [(s, sentence, page) for s in sources for sentence, page in s.sentences() if _quotable(sentence)]
@@ -181,7 +187,8 @@ def _word_scores(question: str, candidates, bags, share, idf, naming) -> dict[in
         if overlap > 0:
             label = FIELD_LABEL.match(sentence)
             label_terms = set(terms(label.group(1))) if label else set()
-            asked = bool(label_terms) and label_terms <= share.keys() - naming[source.n]
+            named = label_terms & (share.keys() - naming[source.n])
+            asked = bool(label_terms) and len(named) >= LABEL_SHARE * len(label_terms)
             typed = TYPE_BONUS if any(pattern.search(sentence) for pattern in expected) else 0.0
             scores[i] = overlap + (LABEL_BONUS if asked else 0.0) + typed + RANK_BONUS / source.n
     return scores

@@ -120,6 +120,9 @@ def table_headers(text: str) -> dict[int, str]:
 
 
 def _is_row(line: str) -> bool:
+    """A short line mostly of numbers that is not a "Label: value" field ("Model/Series: 210" is a field)."""
+    if FIELD_LABEL.match(line):
+        return False
     words = line.split()
     numbers = sum(any(c.isdigit() for c in word) for word in words)
     return 2 <= len(words) <= MAX_ROW_WORDS and numbers >= ROW_NUMBER_SHARE * len(words)

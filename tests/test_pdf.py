@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from ingest.layout import split_fields
 from ingest.pdf import ReadLimits, clean_text, extract_pages, read_pdf
 from rag.errors import IngestError
 from tests.conftest import SHARED_EVAL, make_pdf
@@ -146,3 +147,21 @@ def test_a_page_of_glyph_codes_is_not_indexed_as_text_and_the_reason_says_why():
 def test_attached_files_are_named_in_a_warning_not_skipped_silently():
     extracted = read_pdf((HOSTILE / "upstream_with-attachment.pdf").read_bytes(), ReadLimits())
     assert "1 attached file(s) not read (image.png)" in " ".join(extracted.warnings)
+
+
+def test_a_two_column_form_has_each_field_on_its_own_line():
+    # NTSB reports print their fields in two columns; pypdf ran each row's two fields together
+    data = (SHARED_EVAL / "real-docs" / "pdfs" / "20080114X00043.pdf").read_bytes()
+    first, pilot, weather = (page.text.splitlines() for page in extract_pages(data).pages[:3])
+    assert {"Certificate: Student", "Age: 17, Male", "Seat Occupied: Left"} <= set(pilot)
+    assert {"Departure Point: Venice, FL", "Type of Flight Plan Filed: None"} <= set(weather)
+    assert "Flight Conducted Under: Part 91: General Aviation - Instructional" in first  # a value with a colon
+
+
+def test_fields_are_split_only_where_the_layout_shows_a_label_starting_a_column():
+    text = "Certificate: Student Age: 17, Male\n(see notes) Age: unknown to us.\nRegion: North Age: 3"
+    layout = "Certificate:     Student        Age:      17, Male\nRegion:    North Age: 3"
+    assert split_fields(text, layout) == (
+        "Certificate: Student\nAge: 17, Male\n(see notes) Age: unknown to us.\nRegion: North\nAge: 3"
+    )
+    assert split_fields(text, "Certificate: Student Age: 17, Male") == text  # no columns: nothing to split

@@ -16,6 +16,7 @@ from rag.evaluate import (
     strict_citation,
 )
 from rag.extractive import asked_terms, best_quotes, own_terms
+from rag.sentences import table_headers
 from rag.sources import Source, build_sources
 from rag.store import StoredChunk
 
@@ -151,6 +152,14 @@ def test_question_words_and_auxiliaries_are_not_words_to_find():
     source = Source(1, "r.pdf", text, ((0, 1),), 1.0)
     [first, *_] = best_quotes("What did the board find?", [source])
     assert first.text.startswith("The board found")
+
+
+def test_a_field_is_found_by_most_of_its_label_and_an_age_by_how_old():
+    text = "Certificate: Student\nAge: 17, Male\nEngines: 2 Turbo Prop\nEngine Model/Series: PT6A-28"
+    source = Source(1, "r.pdf", text, ((0, 2),), 1.0)
+    assert best_quotes("How old was the student pilot?", [source])[0].text == "Age: 17, Male"
+    assert best_quotes("What engine model powered the airplane?", [source])[0].text == "Engine Model/Series: PT6A-28"
+    assert table_headers("Aircraft Make: Piper\nModel/Series: 210\nSeats: 2") == {}  # fields, not table rows
 
 
 def _far(question, sentences):
