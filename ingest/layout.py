@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 
-from rag.sentences import FIELD_LABEL
+from rag.sentences import FIELD_LABEL, SENTENCE_END, is_heading
 
 WRAP_WIDTH_SHARE = 0.6  # a line at least this share of the page's usual (90th-percentile) width wrapped
 RUNNING_LINE_SHARE = 0.5  # a line on at least this share of pages (and at least 3) is a running header/footer
@@ -27,7 +27,6 @@ PROSE_OPENING_WORDS = 12  # a first page that starts with prose gives its openin
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufeff]")  # \t \n \f \r are whitespace, kept
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$|^[-–—]$")
-_SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
 _LIST_ITEM = re.compile(r"^([•▪◦·\-–*]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")
 _DIGITS = re.compile(r"\d+")
 _HAS_DIGIT = re.compile(r"\d")
@@ -52,7 +51,7 @@ def clean_text(text: str, layout: bool = True) -> str:
             out[-1] = previous[:-1] + line  # "experi-\nment" → "experiment"
         elif previous.endswith("-") and previous[-2:-1].isalnum() and line[:1].isalnum():
             out[-1] = previous + line  # "Jean-\nPaul" → "Jean-Paul"
-        elif _joins(last, line, width) if layout else not _SENTENCE_END.search(previous):
+        elif _joins(last, line, width) if layout else not SENTENCE_END.search(previous):
             out[-1] = f"{previous} {line}"
         else:
             out.append(line)
@@ -88,17 +87,11 @@ def is_table_row(line: str) -> bool:
     return numbers >= 2 and bool(tokens) and bool(_NUMBER.match(tokens[-1]))
 
 
-def _is_heading(line: str) -> bool:
-    """A short capitalised line without final punctuation or numbers: "Analysis", "Probable Cause and Findings"."""
-    words = line.split()
-    return len(words) <= 4 and line[:1].isupper() and not _SENTENCE_END.search(line) and not _HAS_DIGIT.search(line)
-
-
 def _joins(line: str, following: str, width: int) -> bool:
     """Whether `following` continues `line` (wrapped prose) rather than starting a new layout line."""
-    if _SENTENCE_END.search(line) or is_table_row(line) or is_table_row(following):
+    if SENTENCE_END.search(line) or is_table_row(line) or is_table_row(following):
         return False
-    if FIELD_LABEL.match(following) or _LIST_ITEM.match(following) or _is_heading(following):
+    if FIELD_LABEL.match(following) or _LIST_ITEM.match(following) or is_heading(following):
         return False
     return _wrapped(line, width) or following[:1].islower()
 
@@ -109,7 +102,7 @@ def _joins(line: str, following: str, width: int) -> bool:
 def two_field_lines(text: str) -> int:
     """Lines of a raw page that start with a "Label:" field and hold another colon: a form printed in two columns,
     whose fields the text extraction ran together ("Certificate: Student Age: 17, Male")."""
-    return sum(bool(FIELD_LABEL.match(line)) and ":" in line[FIELD_LABEL.match(line).end() :] for line in _lines(text))
+    return sum(bool(field := FIELD_LABEL.match(line)) and ":" in line[field.end() :] for line in _lines(text))
 
 
 def split_fields(text: str, layout_text: str) -> str:
@@ -202,7 +195,7 @@ def _cover_lines(first_page: str) -> list[str]:
     starts with prose)."""
     lines = []
     for line in first_page.splitlines():
-        if len(line.split()) >= 8 and _SENTENCE_END.search(line):
+        if len(line.split()) >= 8 and SENTENCE_END.search(line):
             return lines or [" ".join(line.split()[:PROSE_OPENING_WORDS])]
         lines.append(line)
     return lines

@@ -46,7 +46,10 @@ KEY_TERM_SHARE = 0.6
 # real-docs unchanged; 0.2 and more raised squad further but lost real-docs' table rows and form fields.
 SIMILARITY_WEIGHT = 0.1
 CLOSENESS_BATCH = 8  # sentences embedded at a time while looking for one close to the question
-AUXILIARIES = "do does did done has have had can could would should shall may might must were been being am"
+QUESTION_WORDS = "who whom whose what when where why which how"
+BE = "is are was were"  # after a question word: the question asks for what follows ("Who is the investigator…")
+DO = "do does did will would can could has have had should must may"  # after one: it asks for an object
+AUXILIARIES = f"{BE} {DO} done shall might been being am be"
 SentenceSimilarity = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) → cosine of each
 _ASKS = [  # (question pattern, what a sentence that answers it holds)
     (re.compile(r"\b(percent(age)?|proportion)\b|%", re.I), re.compile(r"\d\s*(%|percent\b|per cent\b)", re.I)),
@@ -94,19 +97,23 @@ def terms(text: str) -> list[str]:
 
 def own_terms(question: str) -> list[str]:
     """The question's content words, without the question words and auxiliaries ("who", "how", "did"…)."""
-    asking = set(terms(f"who whom whose what when where why which how {AUXILIARIES}"))
+    asking = set(terms(f"{QUESTION_WORDS} {AUXILIARIES}"))
     return [t for t in terms(question) if t not in asking]
 
 
-_WH = re.compile(r"\b(who|whom|whose|what|when|where|why|which|how)\b", re.I)
-_PHRASE_END = re.compile(  # what ends the noun phrase after the question word: a preposition, a verb, a clause
-    r"\b(of|for|in|at|on|from|during|about|by|with|to|near|after|before|between|under|comparing|versus|among|within|"
-    r"aboard|into|over|per|regarding|that|which|who|is|are|was|were|be|been|do|does|did|will|would|can|could|has|have|"
-    r"had|should|must|may)\b",
-    re.I,
+def _words(words: str) -> str:
+    return "|".join(words.split())
+
+
+_WH = re.compile(rf"\b({_words(QUESTION_WORDS)})\b", re.I)
+_PREPOSITIONS = (
+    "of for in at on from during about by with to near after before between under comparing versus among within "
+    "aboard into over per regarding"
 )
-_BE = re.compile(r"^\s*(is|are|was|were)\b", re.I)  # "Who is the principal investigator …": asks for what follows
-_DO = re.compile(r"^\s*(do|does|did|will|would|can|could|has|have|had|should|must|may)\b", re.I)  # asks for an object
+# what ends the noun phrase after the question word: a preposition, a verb, a clause
+_PHRASE_END = re.compile(rf"\b({_words(_PREPOSITIONS)}|that|which|who|{_words(AUXILIARIES)})\b", re.I)
+_BE = re.compile(rf"^\s*({_words(BE)})\b", re.I)
+_DO = re.compile(rf"^\s*({_words(DO)})\b", re.I)
 
 
 def asked_terms(question: str) -> list[str]:

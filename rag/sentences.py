@@ -33,9 +33,10 @@ _LINE = re.compile(r"[^\n]+")
 ROW_NUMBER_SHARE = 0.5  # a table row: a short line with at least this share of its words numbers ("99% 1986")
 MAX_ROW_WORDS = 12
 ROW_HEADER_SEPARATOR = " … "  # between a quoted table row's header line and the row
-LABEL_WORDS = 4  # a line this short over a line of at most VALUE_WORDS is a label and its value
-VALUE_WORDS = 6
+HEADING_WORDS = 4  # a heading or label line has at most this many words
+VALUE_WORDS = 6  # a label line is quoted with the line under it when that one has at most this many
 FIELD_LABEL = re.compile(r"^\s*([A-Z][\w&/(),' -]{0,40}):(\s|$)")  # "Registered Owner: …", "Age: 17"
+SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
 
 
 @lru_cache(maxsize=1)
@@ -78,19 +79,24 @@ def _units(text: str) -> list[tuple[int, int]]:
     units: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         previous = text[units[-1][0] : units[-1][1]] if units else ""
-        if FIELD_LABEL.match(line.group()) or not previous:
-            units.append((line.start(), line.end()))
-        elif previous.rstrip().endswith(":") or (_is_label(previous) and _is_value(line.group())):
+        value = line.group()
+        introduces = previous.rstrip().endswith(":") or (is_heading(previous) and _is_value(value))
+        if previous and introduces and not FIELD_LABEL.match(value):
             units[-1] = (units[-1][0], line.end())
         else:
             units.append((line.start(), line.end()))
     return units
 
 
-def _is_label(line: str) -> bool:
-    """A short capitalised line without digits or final punctuation: "Lead Principal Investigator"."""
-    words = line.split()
-    return 1 <= len(words) <= LABEL_WORDS and line.lstrip()[:1].isupper() and not re.search(r"\d|[.!?;:]\s*$", line)
+def is_heading(line: str) -> bool:
+    """A short capitalised line without final punctuation or numbers: "Analysis", "Lead Principal Investigator"."""
+    line = line.strip()
+    return (
+        len(line.split()) <= HEADING_WORDS
+        and line[:1].isupper()
+        and not SENTENCE_END.search(line)
+        and not any(c.isdigit() for c in line)
+    )
 
 
 def _is_value(line: str) -> bool:

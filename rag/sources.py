@@ -59,7 +59,9 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
     merged: list[dict] = []
     for chunk in chunks:
         index, version = chunk.metadata["chunk_index"], chunk.metadata.get("version")
-        touching = [m for m in merged if m["version"] == version and m["first"] - 1 <= index <= m["last"] + 1]
+        touching = [
+            m for m in merged if m["version"] == version and min(m["chunks"]) - 1 <= index <= max(m["chunks"]) + 1
+        ]
         if not touching:
             merged.append({"version": version, "chunks": {index: chunk}, "score": chunk.score})
             touching = merged[-1:]
@@ -68,7 +70,6 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         for other in touching[1:]:  # the chunk joins two groups (chunks 0 and 2, then 1): one passage, one source
             group["chunks"] |= other["chunks"]
             merged.remove(other)
-        group["first"], group["last"] = min(group["chunks"]), max(group["chunks"])
     sources, used = [], 0
     for group in merged:
         if len(sources) == limit:
