@@ -111,7 +111,7 @@ _PREPOSITIONS = (
     "aboard into over per regarding"
 )
 # what ends the noun phrase after the question word: a preposition, a verb, a clause
-_PHRASE_END = re.compile(rf"\b({_words(_PREPOSITIONS)}|that|which|who|{_words(AUXILIARIES)})\b", re.I)
+_PHRASE_END = re.compile(rf"\b({_words(_PREPOSITIONS)}|that|which|who|{_words(BE)}|{_words(DO)}|be|been)\b", re.I)
 _BE = re.compile(rf"^\s*({_words(BE)})\b", re.I)
 _DO = re.compile(rf"^\s*({_words(DO)})\b", re.I)
 
