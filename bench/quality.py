@@ -37,7 +37,7 @@ def ingest_dataset(dataset: Path, settings: Settings, **reading) -> tuple[Compon
 
 def halves(dataset: Path, questions: list[Question]) -> dict[str, list[Question]]:
     """All questions, and those of each half of the files."""
-    tune, check = (set(files) for files in split_files(dataset))
+    tune, check = (set(files) for files in split_files(dataset / "pdfs"))
     return {
         "all": questions,
         "tune half": [q for q in questions if q.file in tune],

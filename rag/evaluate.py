@@ -2,7 +2,9 @@
 
 Two kinds of rows. Page-level (`file`, `page`, optional `also_pages`, `answers`): a hit is a chunk from the
 file, on one of those pages, containing a gold answer. Document-level (`files`: acceptable files, no page):
-a hit is a chunk from one of the files.
+a hit is a chunk from one of the files; with `evidence_pages` (where annotators found the evidence, often a table
+the answer is computed from), a page hit is a chunk from one of the files covering one of those pages, with no
+answer string needed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Question:
     page: int | None  # None: a document-level row
     also_pages: tuple[int, ...] = ()  # other pages of `file` where an answer also occurs
     files: tuple[str, ...] = ()  # document-level rows: every acceptable file
+    evidence_pages: tuple[int, ...] = ()  # document-level rows: pages of `files` that hold the evidence
 
     @property
     def pages(self) -> set[int]:
@@ -39,7 +42,12 @@ class Question:
 
 def load_questions(dataset: Path, limit: int | None = None, files: Iterable[str] | None = None) -> list[Question]:
     """Questions of a dataset (only those about `files`, when given); with `limit`, an evenly spread sample."""
-    rows = [json.loads(line) for line in (dataset / "questions.jsonl").read_text().splitlines() if line.strip()]
+    return read_questions(dataset / "questions.jsonl", limit, files)
+
+
+def read_questions(path: Path, limit: int | None = None, files: Iterable[str] | None = None) -> list[Question]:
+    """The questions of a questions file (a set kept apart from its PDFs); `limit` and `files` as load_questions."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     questions = [parse_question(row) for row in rows]
     if files is not None:
         wanted = set(files)
@@ -54,16 +62,17 @@ def parse_question(row: dict) -> Question:
     """A question set's JSON row as a Question."""
     if "page" not in row:
         files = tuple(row["files"])
-        return Question(row["question"], row.get("answers", []), files[0], None, files=files)
+        evidence = tuple(row.get("evidence_pages", ()))
+        return Question(row["question"], row.get("answers", []), files[0], None, files=files, evidence_pages=evidence)
     return Question(row["question"], row["answers"], row["file"], row["page"], tuple(row.get("also_pages", ())))
 
 
-def split_files(dataset: Path) -> tuple[list[str], list[str]]:
-    """The dataset's PDFs in two halves, alternating in name order: (tune, check).
+def split_files(pdfs: Path) -> tuple[list[str], list[str]]:
+    """The PDFs of the folder `pdfs` in two halves, alternating in name order: (tune, check).
 
     Defaults are tuned on the first half; the second is reported beside it to show whether a choice generalises.
     """
-    names = sorted(p.name for p in (dataset / "pdfs").glob("*.pdf"))
+    names = sorted(p.name for p in pdfs.glob("*.pdf"))
     return names[0::2], names[1::2]
 
 
@@ -86,9 +95,19 @@ def is_hit(chunk: StoredChunk, q: Question) -> bool:
     return chunk.source == q.file and on_page and contains_answer(chunk.text, q.answers)
 
 
+def is_evidence_hit(chunk: StoredChunk, q: Question) -> bool:
+    """A chunk from one of the row's files covering one of its evidence pages (no answer string needed)."""
+    first, last = chunk.pages
+    return chunk.source in q.files and any(first <= page <= last for page in q.evidence_pages)
+
+
 def first_hit_rank(chunks: Sequence[StoredChunk], q: Question) -> int | None:
     """1-based rank of the first hit, or None."""
-    return next((rank for rank, c in enumerate(chunks, start=1) if is_hit(c, q)), None)
+    return _first_rank(chunks, lambda c: is_hit(c, q))
+
+
+def _first_rank(chunks: Sequence[StoredChunk], hit: Callable[[StoredChunk], bool]) -> int | None:
+    return next((rank for rank, c in enumerate(chunks, start=1) if hit(c)), None)
 
 
 def retrieval_metrics(ranks: Sequence[int | None]) -> dict[str, float]:
@@ -112,21 +131,29 @@ def latency_percentiles(seconds: Sequence[float]) -> dict[str, float]:
 def evaluate_retrieval(retrieve: Callable[[str], list[StoredChunk]], questions: Sequence[Question]) -> dict[str, float]:
     """Run every question through `retrieve` and score the rankings and the latency.
 
-    hit@1/hit@5/mrr@10 are over page-level rows; doc_hit@1/doc_hit@5/doc_mrr@10 over every row, counting a chunk
-    from a gold file as a hit (the rule of document-level sets).
+    hit@1/hit@5/mrr@10 are over page-level rows (a chunk on a gold page holding an answer); page_hit@1/page_hit@5/
+    page_mrr@10 over document-level rows with `evidence_pages` (a chunk of a gold file covering an evidence page);
+    doc_hit@1/doc_hit@5/doc_mrr@10 over every row, counting a chunk from a gold file as a hit (the rule of
+    document-level sets). Each group's metrics are present only when the group has rows; `page_level_questions` and
+    `evidence_page_questions` count them.
     """
-    ranks, doc_ranks, seconds = [], [], []
+    ranks, page_ranks, doc_ranks, seconds = [], [], [], []
     for q in questions:
         start = time.perf_counter()
         chunks = retrieve(q.question)[:10]
         seconds.append(time.perf_counter() - start)
         if not q.document_level:
             ranks.append(first_hit_rank(chunks, q))
+        if q.evidence_pages:
+            page_ranks.append(_first_rank(chunks, lambda c, q=q: is_evidence_hit(c, q)))
         files = q.files or (q.file,)
-        doc_ranks.append(next((rank for rank, c in enumerate(chunks, start=1) if c.source in files), None))
+        doc_ranks.append(_first_rank(chunks, lambda c, files=files: c.source in files))
     result = retrieval_metrics(ranks) if ranks else {}
+    if page_ranks:
+        result |= {f"page_{name}": value for name, value in retrieval_metrics(page_ranks).items()}
     result |= {f"doc_{name}": value for name, value in retrieval_metrics(doc_ranks).items()}
-    return {**result, **latency_percentiles(seconds), "questions": len(questions)}
+    counts = {"page_level_questions": len(ranks), "evidence_page_questions": len(page_ranks)}
+    return {**result, **latency_percentiles(seconds), "questions": len(questions), **counts}
 
 
 OFF_TOPIC = [
