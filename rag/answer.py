@@ -140,6 +140,7 @@ class ChatSession:
             answer.error = str(error)
             answer.mode = "error" if not answer.text else answer.mode
             yield Error(answer.error)
+        _drop_sources_of_a_refusal(answer)
         _number_by_first_use(answer, first_use)
         if answer.text:
             self._remember(question, answer.text)
@@ -205,6 +206,16 @@ class ChatSession:
         if self._question_vector[0] != question:
             self._question_vector = (question, self.retriever.embedder.embed([question])[0])
         return self.retriever.embedder.embed(sentences) @ self._question_vector[1]
+
+
+def _drop_sources_of_a_refusal(answer: Answer) -> None:
+    """A refusal cites nothing, so it lists no sources: the passages retrieved were near the question, not an
+    answer to it (every front end shows `answer.sources`, so this is the one place that decides)."""
+    refused = answer.mode == "not_found" or (
+        answer.mode == "generated" and answer.text.strip().startswith(NOT_FOUND) and not cited_numbers(answer.text)
+    )
+    if refused:
+        answer.mode, answer.sources = "not_found", []
 
 
 def _number_by_first_use(answer: Answer, first_use: dict[int, int]) -> None:

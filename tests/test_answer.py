@@ -277,3 +277,11 @@ def test_an_offline_answer_leads_with_the_sentence_that_holds_what_was_asked(sto
     first_quote = answer.text.split("\n\n", 1)[1].split("\n>\n")[0]
     assert "60% of the rainforest" in first_quote and first_quote.rstrip().endswith("p. 1*")
     assert answer.cited_sources[0].source == AMAZON and answer.cited_sources[0].page_start == 1
+
+
+def test_a_refusal_offline_or_by_the_model_lists_no_sources(retriever, fake_llm):
+    offline = _session(retriever).answer("What is the favourite colour of the Amazon river dolphin?")
+    assert (offline.mode, offline.text, offline.sources) == ("not_found", NOT_FOUND, [])
+    fake_llm.then("stream", tokens=["I could not find this ", "in your documents."])
+    generated = _session(retriever, _llm(fake_llm)).answer(BRAZIL)
+    assert (generated.mode, generated.sources) == ("not_found", [])

@@ -231,3 +231,11 @@ def test_a_new_collection_is_created_and_opened_with_its_own_chats(settings, min
     chooser.set_value("folio").run()
     [listed] = [r for r in at.sidebar.radio if r.label == "Chats"]
     assert listed.options  # the first collection's chat is there again
+
+
+def test_a_refusal_shows_no_sources(settings, minilm, monkeypatch):
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
+    at.chat_input[0].set_value("What is the favourite colour of the Amazon river dolphin?").run()
+    refusal = at.chat_message[3]
+    assert "I could not find this in your documents." in "".join(m.value for m in refusal.markdown)
+    assert at.chat_message[1].expander and not refusal.expander

@@ -99,3 +99,16 @@ def test_an_api_key_guards_every_route(api_with_key):
         openai.OpenAI(base_url=api_with_key, api_key="wrong", max_retries=0).models.list()
     models = openai.OpenAI(base_url=api_with_key, api_key="s3cret").models.list()
     assert models.data[0].id == "folio"
+
+
+DOLPHIN = "What is the favourite colour of the Amazon river dolphin?"  # retrieved near Amazon passages, answered by none
+
+
+def test_a_refusal_lists_no_sources_streamed_or_not(api):
+    assert _upload(api, SAMPLE_DOCS / AMAZON).status_code == 200
+    client = openai.OpenAI(base_url=api, api_key="unused")
+    done = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": DOLPHIN}])
+    assert done.choices[0].message.content == "I could not find this in your documents."
+    assert done.model_extra["sources"] == [] and done.model_extra["folio"]["mode"] == "not_found"
+    *_, last = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": DOLPHIN}], stream=True)
+    assert last.model_extra["sources"] == []
