@@ -101,7 +101,7 @@ def test_an_api_key_guards_every_route(api_with_key):
     assert models.data[0].id == "folio"
 
 
-DOLPHIN = "What is the favourite colour of the Amazon river dolphin?"  # retrieved near Amazon passages, answered by none
+DOLPHIN = "What is the favourite colour of the Amazon river dolphin?"  # near Amazon passages, answered by none
 
 
 def test_a_refusal_lists_no_sources_streamed_or_not(api):
@@ -110,5 +110,7 @@ def test_a_refusal_lists_no_sources_streamed_or_not(api):
     done = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": DOLPHIN}])
     assert done.choices[0].message.content == "I could not find this in your documents."
     assert done.model_extra["sources"] == [] and done.model_extra["folio"]["mode"] == "not_found"
-    *_, last = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": DOLPHIN}], stream=True)
+    *_, last = client.chat.completions.create(
+        model="folio", messages=[{"role": "user", "content": DOLPHIN}], stream=True
+    )
     assert last.model_extra["sources"] == []
