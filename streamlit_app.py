@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import html
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,7 @@ def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
     ingestor = Ingestor.of(parts)
     for file in st.session_state.get(key) or []:
         name, data = file.name, file.getvalue()
-        jobs.submit(name, "upload", lambda steps, name=name, data=data: ingestor.upload(name, data, steps))
+        jobs.submit(name, "upload", partial(ingestor.upload, name, data), parts.settings.folio_collection)
     st.session_state.uploads += 1  # a new, empty uploader
 
 
@@ -99,13 +100,13 @@ def queue_reindex(parts: Components, jobs: IngestJobs, doc) -> None:
     from ingest import Ingestor
 
     ingestor = Ingestor.of(parts)
-    jobs.submit(doc.source, "re-index", lambda steps: ingestor.reindex(doc, steps))
+    jobs.submit(doc.source, "re-index", partial(ingestor.reindex, doc), parts.settings.folio_collection)
 
 
 @st.fragment(run_every=1.0)
-def job_panel(jobs: IngestJobs) -> None:
-    """The ingest queue with a progress bar per file, polled every second (only this part reruns)."""
-    listed = jobs.jobs()
+def job_panel(jobs: IngestJobs, collection: str) -> None:
+    """The collection's ingest jobs with a progress bar per file, polled every second (only this part reruns)."""
+    listed = jobs.jobs(collection)
     if not listed:
         return
     for job in listed:
@@ -126,13 +127,14 @@ def job_panel(jobs: IngestJobs) -> None:
                 "embedding": f"{job.pages} pages read, {job.chunks_done}/{job.chunks} chunks embedded",
             }[job.state]
             st.progress(job.fraction, text=f"{name}: {detail}")
-    if not jobs.busy and st.button("Clear the list", key="clear-jobs"):
-        jobs.clear_finished()
+    busy = jobs.busy(collection)
+    if not busy and st.button("Clear the list", key="clear-jobs"):
+        jobs.clear_finished(collection)
         st.rerun(scope="fragment")
-    if st.session_state.get("documents_seen_busy") and not jobs.busy:
+    if st.session_state.get("documents_seen_busy") and not busy:
         st.session_state.documents_seen_busy = False
         st.rerun()  # the whole page: the document list has new entries
-    st.session_state.documents_seen_busy = jobs.busy
+    st.session_state.documents_seen_busy = busy
 
 
 def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list[str]:
@@ -343,7 +345,7 @@ def main() -> None:
         collection_panel(parts)
         st.subheader("Documents")
         upload_panel(parts, jobs)
-        job_panel(jobs)
+        job_panel(jobs, parts.settings.folio_collection)
         selected = document_panel(parts, jobs, documents)
 
     pending = st.session_state.setdefault("pending_questions", [])

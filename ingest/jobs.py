@@ -1,4 +1,4 @@
-"""Background ingestion for the web UI: a queue of files worked through by one thread.
+"""Background ingestion for the web UI and the API: a queue of files worked through by one thread.
 
 Streamlit reruns the page script on every click; work done inside a run is cancelled when the user asks
 a question or clicks anything else (an upload was lost that way). Jobs run here instead, one at a time
@@ -26,6 +26,7 @@ class Job:
     id: int
     name: str
     action: str  # what the job does, for the list: "upload", "re-index"
+    collection: str  # the library it writes to: each collection lists only its own jobs
     state: State = "queued"
     pages: int = 0
     chunks_done: int = 0
@@ -57,26 +58,34 @@ class IngestJobs:
         self._ids = itertools.count(1)
         threading.Thread(target=self._run, name="folio-ingest", daemon=True).start()
 
-    def submit(self, name: str, action: str, work: Work) -> Job:
-        """Queue `work` (which ingests the file `name`); returns the queued job."""
+    def submit(self, name: str, action: str, work: Work, collection: str) -> Job:
+        """Queue `work` (which ingests the file `name` into `collection`); returns the queued job."""
         with self._lock:
-            job = Job(next(self._ids), name, action)
+            job = Job(next(self._ids), name, action, collection)
             self._jobs[job.id], self._work[job.id] = job, work
         self._queue.put(job.id)
         return job
 
-    def jobs(self) -> list[Job]:
-        """Every job of this process, oldest first."""
+    def jobs(self, collection: str) -> list[Job]:
+        """The jobs of this process that write to `collection`, oldest first."""
         with self._lock:
-            return list(self._jobs.values())
+            return [job for job in self._jobs.values() if job.collection == collection]
 
-    @property
-    def busy(self) -> bool:
-        return any(not job.finished for job in self.jobs())
-
-    def clear_finished(self) -> None:
+    def job(self, job_id: int) -> Job | None:
+        """One job by its id (None once cleared, or never submitted)."""
         with self._lock:
-            self._jobs = {i: job for i, job in self._jobs.items() if not job.finished}
+            return self._jobs.get(job_id)
+
+    def busy(self, collection: str) -> bool:
+        """Whether a job of `collection` is queued or running."""
+        return any(not job.finished for job in self.jobs(collection))
+
+    def clear_finished(self, collection: str) -> None:
+        """Forget the finished jobs of `collection` (the others stay listed where they belong)."""
+        with self._lock:
+            self._jobs = {
+                i: job for i, job in self._jobs.items() if not (job.finished and job.collection == collection)
+            }
 
     def _run(self) -> None:
         while True:

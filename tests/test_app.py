@@ -239,3 +239,18 @@ def test_a_refusal_shows_no_sources(settings, minilm, monkeypatch):
     refusal = at.chat_message[3]
     assert "I could not find this in your documents." in "".join(m.value for m in refusal.markdown)
     assert at.chat_message[1].expander and not refusal.expander
+
+
+def test_upload_results_belong_to_their_collection(app):
+    app.file_uploader[0].upload(AMAZON, (SAMPLE_DOCS / AMAZON).read_bytes(), "application/pdf").run()
+    [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
+    ingest_button.click().run()
+    done = f"{literal(AMAZON)}: upload done"
+    _until(app, lambda at: any(done in s.value for s in at.sidebar.success))
+    app.sidebar.text_input(key="new-collection").input("empty-one").run()
+    app.sidebar.button(key="create-collection").click().run()
+    assert any("No documents yet." in c.value for c in app.sidebar.caption)
+    assert not app.sidebar.success and not app.sidebar.progress  # the other collection's jobs are not listed here
+    [chooser] = [s for s in app.sidebar.selectbox if s.label == "Collection"]
+    chooser.set_value("folio").run()
+    assert any(done in s.value for s in app.sidebar.success)
