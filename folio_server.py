@@ -167,9 +167,16 @@ class _Libraries:
         if name != MODEL:
             raise ApiError(404, f"the model '{model}' does not exist: use 'folio' or 'folio:<collection>'",
                            code="model_not_found")  # fmt: skip
-        collection = collection or self._settings.folio_collection
+        default = self._settings.folio_collection
+        collection = collection or default
         with self._lock:
             if collection not in self._open:
+                existing = collection_names(self._settings)
+                if collection != default and collection not in existing:  # asking never creates a collection
+                    known = ", ".join(f"'{MODEL}:{name}'" for name in sorted({default, *existing}))
+                    raise ApiError(404, f"the model '{model}' does not exist: there is no collection "
+                                        f"'{collection}' (the models are '{MODEL}', {known})",
+                                   code="model_not_found")  # fmt: skip
                 try:
                     self._open[collection] = open_collection(self._settings, collection)
                 except ConfigError as error:  # a name Chroma refuses: no such model

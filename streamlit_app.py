@@ -326,7 +326,7 @@ def main() -> None:
     if not st.session_state.get("loaded"):
         loading.info("Loading the embedding model and the store…")
     try:
-        parts = components(st.query_params.get("collection", settings.folio_collection))
+        parts = components(chosen_collection(settings))
         chats = conversations(str(parts.settings.folio_data_dir))
     except FolioError as error:
         loading.error(literal(str(error)))
@@ -402,9 +402,23 @@ def collection_panel(parts: Components) -> None:
         name = st.text_input("Name", key="new-collection").strip()
         if st.button("Create and open", key="create-collection") and name:
             try:
-                open_collection(check_collection_name(name))
+                components(check_collection_name(name))  # opening creates it
+                open_collection(name)
             except FolioError as error:
                 st.error(literal(str(error)))
+
+
+def chosen_collection(settings) -> str:
+    """The collection the address bar names, if it exists; otherwise the configured one, with a notice (a
+    mistyped or stale link never creates a collection: that is the sidebar's "Create and open")."""
+    from rag import collection_names
+
+    asked, default = st.query_params.get("collection"), settings.folio_collection
+    if not asked or asked == default or asked in collection_names(settings):
+        return asked or default
+    st.warning(f"There is no collection named '{literal(asked)}': showing '{literal(default)}' instead.")
+    st.query_params.pop("collection", None)
+    return default
 
 
 def open_collection(name: str) -> None:

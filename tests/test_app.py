@@ -254,3 +254,14 @@ def test_upload_results_belong_to_their_collection(app):
     [chooser] = [s for s in app.sidebar.selectbox if s.label == "Collection"]
     chooser.set_value("folio").run()
     assert any(done in s.value for s in app.sidebar.success)
+
+
+def test_an_unknown_collection_in_the_address_falls_back_with_a_notice_and_is_not_created(app, settings):
+    from rag import collection_names
+
+    app.query_params["collection"] = "nosuch"
+    app.run()
+    assert any("There is no collection named" in w.value and "nosuch" in w.value for w in app.warning)
+    [chooser] = [s for s in app.sidebar.selectbox if s.label == "Collection"]
+    assert chooser.value == "folio"
+    assert "nosuch" not in collection_names(settings)

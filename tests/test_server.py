@@ -114,3 +114,16 @@ def test_a_refusal_lists_no_sources_streamed_or_not(api):
         model="folio", messages=[{"role": "user", "content": DOLPHIN}], stream=True
     )
     assert last.model_extra["sources"] == []
+
+
+def test_an_unknown_collection_is_a_404_naming_the_models_and_is_never_created(api):
+    assert _upload(api, SAMPLE_DOCS / AMAZON).status_code == 200
+    client = openai.OpenAI(base_url=api, api_key="unused", max_retries=0)
+    with pytest.raises(openai.NotFoundError) as raised:
+        client.chat.completions.create(model="folio:nosuch", messages=[{"role": "user", "content": BRAZIL}])
+    error = raised.value.body
+    assert error["code"] == "model_not_found" and "'folio:nosuch'" in error["message"]
+    assert "'folio:folio'" in error["message"]  # says what exists
+    listed = httpx.get(f"{api}/documents", params={"model": "folio:nosuch"})
+    assert listed.status_code == 404 and listed.json()["error"]["code"] == "model_not_found"
+    assert [m.id for m in client.models.list()] == ["folio", "folio:folio"]  # nothing was created
