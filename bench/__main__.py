@@ -1,5 +1,7 @@
 """`python -m bench {quality,sweep,ablation,speed,ocr,all} [DATASET ...] [--limit N]`: measurements that decide
-Folio's defaults.
+Folio's defaults. DATASET: a set's name (squad-public, real-docs, finance-dev, finance-more; all of them by
+default) or a folder with `pdfs/` and `questions.jsonl`. Stores and tutorial embeddings are kept between runs
+under FOLIO_BENCH_CACHE (default ~/.cache/folio-bench; bench/stores.py).
 
 quality: Folio vs the tutorial pipelines on every dataset in one run; sweep: the cross-dataset sweep behind the
 retrieval defaults; ablation: each real-document change undone in turn; speed: throughput, latency at 10k/100k
@@ -15,13 +17,13 @@ import platform
 from pathlib import Path
 
 from bench.ablation import ablation_report
+from bench.datasets import DATASETS, available, resolve
 from bench.ocr import ocr_report
-from bench.quality import EVAL, quality_section
+from bench.quality import quality_section
 from bench.speed import speed_report
 from bench.sweep import sweep_report
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASETS = [EVAL / "squad-public", EVAL / "real-docs"]
 
 
 # The report's sections in reading order: headline first, then what decided the defaults, then speed.
@@ -40,10 +42,11 @@ def _replace_section(document: str, section: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("what", choices=["quality", "sweep", "ablation", "speed", "ocr", "all"])
-    parser.add_argument("datasets", nargs="*", type=Path, default=DATASETS)
+    parser.add_argument("datasets", nargs="*", help="set names or folders (default: every set whose files exist)")
     parser.add_argument("--limit", type=int, default=None, help="questions per dataset at most (evenly spread)")
     args = parser.parse_args()
-    datasets = [(dataset, args.limit) for dataset in args.datasets]
+    chosen = [resolve(name) for name in args.datasets] or available(DATASETS)
+    datasets = [(dataset, args.limit) for dataset in chosen]
     sections = []
     if args.what in ("quality", "all"):
         sections.append(quality_section(datasets))
@@ -52,7 +55,7 @@ def main() -> None:
     if args.what in ("ablation", "all"):
         sections.append(ablation_report(datasets))
     if args.what in ("speed", "all"):
-        sections.append(speed_report(args.datasets[0]))
+        sections.append(speed_report(next(d.root for d in chosen if d.root)))
     if args.what in ("ocr", "all"):
         sections.append(ocr_report())
     target = ROOT / "docs" / "benchmarks.md"

@@ -1,81 +1,98 @@
 """What each real-document change is worth, on every dataset: the second reader (pdfium), the layout-aware
 cleaning (table rows and fields kept, running headers/footers removed), the context line, and the sentence
-splitter. Each row turns one of them off; everything else stays at Folio's defaults."""
+splitter; and each side of hybrid retrieval. Each row turns one of them off; everything else stays at Folio's
+defaults. A `retrieval_only` set (finance-dev: a 30-minute ingest) gets only the rows that need no new ingest."""
 
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.quality import bench_settings, ingest_dataset
+from bench.datasets import Dataset
+from bench.quality import cell, headline, is_document_level
+from bench.stores import open_library
 from ingest.pdf import ReadLimits, extract_pages
-from rag.evaluate import Question, contains_answer, evaluate_retrieval, load_questions
+from rag.evaluate import Question, contains_answer, evaluate_retrieval
+from rag.retrieve import Retriever
 from rag.sentences import sentence_spans
 
-# (name, settings changed, reading changed): each undoes one change
+# (name, settings changed, reading changed, Retriever keyword arguments changed): each undoes one change. Rows with
+# no settings or reading change reuse the default store (a new Retriever option is ablated by one line here).
 VARIANTS = [
-    ("Folio's defaults", {}, {}),
-    ("pypdf only (no pdfium fallback)", {"folio_reader": "pypdf"}, {}),
-    ("pdfium only", {"folio_reader": "pdfium"}, {}),
-    ("old cleaning (lines joined, headers kept)", {}, {"layout": False}),
-    ("no context line", {"folio_context_words": 0}, {}),
+    ("Folio's defaults", {}, {}, {}),
+    ("pypdf only (no pdfium fallback)", {"folio_reader": "pypdf"}, {}, {}),
+    ("pdfium only", {"folio_reader": "pdfium"}, {}, {}),
+    ("old cleaning (lines joined, headers kept)", {}, {"layout": False}, {}),
+    ("no context line", {"folio_context_words": 0}, {}, {}),
+    ("no keyword side (dense only)", {}, {}, {"mode": "dense"}),
+    ("no dense side (keyword only)", {}, {}, {"mode": "keyword"}),
 ]
 # The splitter Folio used before Punkt, kept here as the baseline of the sentence ablation.
 OLD_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 
 
-def ablation_report(datasets: list[tuple[Path, int | None]]) -> str:
+def ablation_report(datasets: list[tuple[Dataset, int | None]]) -> str:
     lines = [
         "## Ablation: real-document changes, one off at a time",
         "",
-        "Retrieval hit@1 / hit@5 / MRR@10 (page-level, k=5) with one change undone; the reader rows also give "
+        "Retrieval at k=5 with one change undone (page-level sets: hit@1 / hit@5 / MRR@10 / doc hit@5; "
+        "document-level sets: doc hit@1 / doc hit@5 / page hit@5 / doc MRR@10); the reader rows also give "
         "extraction speed (all pages, OCR off) and how often a gold answer is found in the gold page's text at all.",
         "",
     ]
     for dataset, limit in datasets:
-        questions = load_questions(dataset, limit)
-        lines += [
-            f"### {dataset.name} ({len(questions)} questions)",
-            "",
-            "| variant | hit@1 | hit@5 | MRR@10 | doc hit@5 | pages/s (extraction only) "
-            "| gold answer in gold page text |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        default_texts: dict[tuple[str, int], str] = {}
-        for name, overrides, reading in VARIANTS:
-            with tempfile.TemporaryDirectory(prefix="folio-ablation-") as tmp:
-                settings = bench_settings(Path(tmp), **overrides)
-                parts, _ = ingest_dataset(dataset, settings, **reading)
-                k = settings.folio_top_k
-                m = evaluate_retrieval(lambda q, p=parts, k=k: p.retriever.retrieve(q, k).chunks, questions)
-                limits = replace(ReadLimits.from_settings(settings), ocr=False, **reading)
-            speed, present, texts = _extraction(dataset, questions, limits)
-            default_texts = default_texts or texts  # the first variant is Folio's defaults
-            lines.append(
-                f"| {name} | {m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} | {m['doc_hit@5']:.3f} "
-                f"| {speed} | {present} |"
-            )
-        whole, old = _sentences_keep_answers(default_texts, questions)
-        lines += [
-            "",
-            f"Sentence splitter: a gold answer lies inside one sentence of its gold page for {whole:.3f} of the "
-            f"questions with Punkt (Folio), {old:.3f} with the regex Folio used before (splits after every "
-            "'. X', so 'John F. Kennedy' and 'Brown v. Board' broke).",
-            "",
-        ]
+        lines += _dataset_ablation(dataset, dataset.load(limit))
     return "\n".join(lines)
 
 
+def _dataset_ablation(dataset: Dataset, questions: list[Question]) -> list[str]:
+    columns = headline(is_document_level(questions))
+    variants = [v for v in VARIANTS if not dataset.retrieval_only or not (v[1] or v[2])]
+    lines = [f"### {dataset.name} ({len(questions)} questions)", ""]
+    if dataset.retrieval_only:
+        skipped = ", ".join(v[0] for v in VARIANTS if v not in variants)
+        lines += [f"Retrieval-time rows only (no re-ingest of this set's PDFs); not run: {skipped}.", ""]
+    lines += [
+        "| variant | " + " | ".join(title for title, _ in columns) + " | pages/s (extraction only) "
+        "| gold answer in gold page text |",
+        "|---|" + "---|" * len(columns) + "---|---|",
+    ]
+    default_texts: dict[tuple[str, int], str] = {}
+    for name, overrides, reading, retrieval in variants:
+        parts = open_library(dataset, reading, **overrides).parts
+        retriever = Retriever(parts.store, parts.embedder, **retrieval) if retrieval else parts.retriever
+        k = parts.settings.folio_top_k
+        m = evaluate_retrieval(lambda q, r=retriever, k=k: r.retrieve(q, k).chunks, questions)
+        if retrieval:
+            speed, present = "(same reading)", "(same reading)"
+        else:
+            limits = replace(ReadLimits.from_settings(parts.settings), ocr=False, **reading)
+            speed, present, texts = _extraction(dataset.pdfs, questions, limits)
+            default_texts = default_texts or texts  # the first variant is Folio's defaults
+        cells = " | ".join(cell(m, key) for _, key in columns)
+        lines.append(f"| {name} | {cells} | {speed} | {present} |")
+    if all(q.document_level for q in questions):
+        return [*lines, ""]
+    whole, old = _sentences_keep_answers(default_texts, questions)
+    lines += [
+        "",
+        f"Sentence splitter: a gold answer lies inside one sentence of its gold page for {whole:.3f} of the "
+        f"questions with Punkt (Folio), {old:.3f} with the regex Folio used before (splits after every "
+        "'. X', so 'John F. Kennedy' and 'Brown v. Board' broke).",
+        "",
+    ]
+    return lines
+
+
 def _extraction(
-    dataset: Path, questions: list[Question], limits: ReadLimits
+    pdfs: Path, questions: list[Question], limits: ReadLimits
 ) -> tuple[str, str, dict[tuple[str, int], str]]:
     """Pages per second of extraction with these limits, the share of answers on the gold page, and the texts."""
     pages: dict[tuple[str, int], str] = {}
     count, start = 0, time.perf_counter()
-    for pdf in sorted((dataset / "pdfs").glob("*.pdf")):
+    for pdf in sorted(pdfs.glob("*.pdf")):
         try:
             extracted = extract_pages(pdf.read_bytes(), limits)
         except Exception:  # a file this reader cannot read counts as pages without text
@@ -85,7 +102,8 @@ def _extraction(
     seconds = time.perf_counter() - start
     paged = [q for q in questions if not q.document_level]
     found = sum(any(contains_answer(pages.get((q.file, n), ""), q.answers) for n in q.pages) for q in paged)
-    return f"{count / seconds:.0f}", f"{found / max(1, len(paged)):.3f}", pages
+    share = f"{found / len(paged):.3f}" if paged else "n/a (no answer strings)"
+    return f"{count / seconds:.0f}", share, pages
 
 
 def _sentences_keep_answers(texts: dict[tuple[str, int], str], questions: list[Question]) -> tuple[float, float]:
