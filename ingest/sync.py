@@ -12,7 +12,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
+from ingest.identity import identify
 from ingest.layout import context_line
 from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
 from rag.config import CONTEXT_WORDS
@@ -168,6 +169,9 @@ def ingest_bytes(
         if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking) and not force:
             stored = store.stored_chunks(existing)
             if stored == existing.chunks:
+                if existing.identity is None:  # stored before identities, or by an older extractor
+                    identity = identify(source, "", store.page_texts(existing))
+                    store.update_record(replace(existing, identity_json=identity.to_json()))
                 return FileResult(source, "unchanged", existing.pages, existing.chunks)
             repaired = f"repaired: the store held {stored} of its {existing.chunks} chunks"
         twin = store.document_by_content(doc_id)
@@ -190,6 +194,7 @@ def ingest_bytes(
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             chunking=chunking,
             warnings="; ".join(extracted.warnings),
+            identity_json=identify(source, extracted.title, [p.text for p in extracted.pages]).to_json(),
         )
         store.write_document(
             record,

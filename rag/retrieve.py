@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -18,7 +18,8 @@ import numpy as np
 
 from rag.config import DENSE_WEIGHT, HISTORY_WEIGHT, default
 from rag.embed import Embedder
-from rag.store import Store, StoredChunk
+from rag.identity import question_scope
+from rag.store import DocumentRecord, Store, StoredChunk
 
 Mode = Literal["dense", "keyword", "hybrid"]
 # Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
@@ -63,12 +64,14 @@ class Retriever:
         mode: Mode = default("folio_retrieval"),
         dense_weight: float = DENSE_WEIGHT,
         candidates: int = FUSION_CANDIDATES,
+        identity: bool = True,
     ):
         self.store = store
         self.embedder = embedder
         self.mode = mode
         self.candidates = candidates
         self.dense_weight = dense_weight
+        self.identity = identity  # search the documents a question names first (rag.identity)
         self._lock = threading.Lock()
         # document versions the vector index is known to hold: those registered when the store was opened
         self._seen = {d.version for d in store.documents()}
@@ -93,14 +96,36 @@ class Retriever:
         vector = _POOL.submit(self._query_vector, question, context)
         documents = self.store.documents()
         self._refresh_if_changed({d.version for d in documents})
-        live = sorted(d.version for d in documents if not sources or d.source in sources)
+        live = [d for d in documents if not sources or d.source in sources]
         if not live:
             return Retrieved([], 0.0)
         fetch = max(k * 2, self.candidates)  # room for chunks dropped below (unregistered)
+        chunks, best = self._ranked(question, context, vector, live, fetch, sources)
+        scope = question_scope(question, {d.source: d.identity for d in live if d.identity}) if self.identity else None
+        if scope and scope.sources:
+            # the documents the question names (organisation, period, kind) first: within them the passage ranking
+            # decides; the rest of the library follows (rag.identity)
+            named = [d for d in live if d.source in scope.sources]
+            first, _ = self._ranked(question, context, vector, named, fetch, scope.sources)
+            ids = {c.id for c in first}
+            chunks = first + [c for c in chunks if c.id not in ids]
+        return Retrieved(chunks[: k * 2], best)
+
+    def _ranked(
+        self,
+        question: str,
+        context: str,
+        vector: Future,
+        documents: Sequence[DocumentRecord],
+        fetch: int,
+        sources: Sequence[str] | None,
+    ) -> tuple[list[StoredChunk], float]:
+        """The chunks of `documents` ranked for the question (dense, keyword or fused), and the best similarity."""
+        versions = sorted(d.version for d in documents)
         nearest = _POOL.submit(lambda: self.store.nearest(vector.result(), fetch, sources))
         found: dict[str, StoredChunk] = {}
         if self.mode != "dense":
-            keyword = self.store.keyword_hits(question, live, fetch, context)
+            keyword = self.store.keyword_hits(question, versions, fetch, context)
             found = self.store.chunks_by_id([i for i, _ in keyword])
         dense = nearest.result()
         best = max((c.score for c in dense), default=0.0)
@@ -112,13 +137,13 @@ class Retriever:
                 runs = [(self.dense_weight, [(c.id, c.score) for c in dense]), (1.0 - self.dense_weight, keyword)]
             ranked = fuse(runs)[:fetch]
         found |= {c.id: c for c in dense}
-        versions = set(live)
+        wanted = set(versions)
         chunks = [
             replace(found[i], score=score)
             for i, score in ranked
-            if i in found and found[i].metadata.get("version") in versions
+            if i in found and found[i].metadata.get("version") in wanted
         ]
-        return Retrieved(chunks[: k * 2], best)
+        return chunks, best
 
     def _refresh_if_changed(self, versions: set[str]) -> None:
         """Another process (a CLI ingest beside the UI) may have changed the documents since the store was opened

@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import ConfigError, DuplicateError, StoreError
+from rag.identity import DocumentIdentity
 from rag.keyword import KeywordIndex
 
 REGISTRY_SUFFIX = "-docs"
@@ -51,6 +52,12 @@ class DocumentRecord:
     ingested_at: str
     chunking: str = ""  # chunker version and sizes; a change re-ingests the file
     warnings: str = ""
+    identity_json: str = ""  # what the document is (rag.identity.DocumentIdentity as JSON); "" before round 3
+
+    @property
+    def identity(self) -> DocumentIdentity | None:
+        """Organisation, kind and period, when known and worked out by the current extractor."""
+        return DocumentIdentity.from_json(self.identity_json)
 
     @property
     def version(self) -> str:
@@ -290,6 +297,29 @@ class Store:
                 self.chunks.delete(ids=orphans[start : start + self._batch])
             self.keywords.prune(set(owned))
             return len(orphans)
+
+    @_translated
+    def update_record(self, record: DocumentRecord) -> None:
+        """Rewrite a registered document's record, unless another version replaced it meanwhile (its chunks stay
+        as they are: only what the record says about them changes)."""
+        with self._writing():
+            current = self.document(record.source)
+            if current and current.version == record.version:
+                self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
+
+    @_translated
+    def page_texts(self, record: DocumentRecord) -> list[str]:
+        """A stored document's text by page, put back together from its chunks (overlaps repeated): what its
+        identity is worked out from when the file itself is not read again."""
+        got = self.chunks.get(where={"version": record.version}, include=["documents", "metadatas"])
+        pages: dict[int, list[str]] = {}
+        for text, metadata in sorted(zip(got["documents"], got["metadatas"], strict=True),
+                                     key=lambda pair: pair[1]["chunk_index"]):  # fmt: skip
+            chunk = StoredChunk("", text, metadata)
+            breaks = chunk.page_breaks + [(len(text), 0)]
+            for (start, page), (end, _) in zip(breaks, breaks[1:], strict=False):
+                pages.setdefault(page, []).append(text[start:end])
+        return ["\n".join(pages.get(page, [])) for page in range(1, max(pages, default=0) + 1)]
 
     @_translated
     def stored_chunks(self, record: DocumentRecord) -> int:
