@@ -9,7 +9,8 @@ MRR@10 breaks ties), so a default must hold on every kind of library; the check 
 never chosen on. Only configurations measured on every set can be chosen. Among those within one standard error
 of the best score, only hybrid ones are eligible (the held-out filings showed each single signal failing: keyword
 retrieval on boilerplate shared by many documents, dense retrieval is the weakest mode on both public page-level
-sets); the current defaults stay if eligible, else the best eligible one is chosen. Each set's own choice, by the
+sets); the current defaults stay if eligible, else the best eligible one is chosen (the best hybrid one when none
+is within the error: the report then shows how far the best single signal is ahead). Each set's own choice, by the
 same rule on its score alone, is reported too.
 """
 
@@ -44,10 +45,12 @@ MAX_ANSWERABLE_REFUSED = 0.02  # a refused answerable question costs a rephrase
 Key = tuple[str, int, str]  # (chunking, context words, retriever configuration)
 
 
-def retriever_configs() -> dict[str, dict]:
-    """Every retriever configuration swept: RETRIEVALS crossed with RETRIEVER_OPTIONS."""
-    configs = dict(RETRIEVALS)
-    for option, values in RETRIEVER_OPTIONS:
+def retriever_configs(
+    retrievals: list[tuple[str, dict]] = RETRIEVALS, options: list[tuple[str, tuple]] = RETRIEVER_OPTIONS
+) -> dict[str, dict]:
+    """Every retriever configuration swept: `retrievals` crossed with `options`."""
+    configs = dict(retrievals)
+    for option, values in options:
         configs = {
             f"{label}, {option} {_show(value)}": kwargs | {option: value}
             for label, kwargs in configs.items()
@@ -84,30 +87,7 @@ def sweep_report(datasets: list[tuple[Dataset, int | None]]) -> str:
     configs = retriever_configs()
     defaults = bench_settings(Path("unused"))
     default_ingest = (defaults.folio_chunk_tokens, defaults.folio_chunk_overlap, defaults.folio_context_words)
-    scores: dict[Key, dict[str, dict]] = {}
-    thresholds: dict[str, list] = {}
-    libraries: dict[str, list[Dataset]] = {}
-    for dataset, _ in datasets:
-        libraries.setdefault(dataset.library, []).append(dataset)
-    for sets in libraries.values():
-        for tokens, overlap in CHUNKINGS:
-            for context in CONTEXTS:
-                ingest = (tokens, overlap, context)
-                if (tokens, overlap) != default_ingest[:2] and context != defaults.folio_context_words:
-                    continue
-                if any(d.retrieval_only for d in sets) and ingest != default_ingest:
-                    continue
-                parts = open_library(
-                    sets[0], folio_chunk_tokens=tokens, folio_chunk_overlap=overlap, folio_context_words=context
-                ).parts
-                for label, kwargs in configs.items():
-                    retriever = Retriever(parts.store, parts.embedder, **kwargs)
-                    for column in (c for c in columns if c.dataset in sets):
-                        m = evaluate_retrieval(lambda q, r=retriever: r.retrieve(q, TOP_K).chunks, column.questions)
-                        scores.setdefault((f"{tokens}/{overlap}", context, label), {})[column.name] = m
-                if ingest == default_ingest:
-                    for dataset in sets:
-                        thresholds[dataset.name] = _threshold_sweep(parts, columns, dataset)
+    scores, thresholds = _measure(datasets, columns, configs, default_ingest)
     tuned = [c for c in columns if c.tuned]
     current = (f"{default_ingest[0]}/{default_ingest[1]}", default_ingest[2], _default_config(configs, defaults))
     chosen, best = _chosen(scores, tuned, configs, current)
@@ -132,7 +112,8 @@ def sweep_report(datasets: list[tuple[Dataset, int | None]]) -> str:
             f"| {mark}{key[0]}{mark} | {key[1]} | {key[2]} | {cells} | {f'{score[0]:.3f}' if score else '—'} |"
         )
     checks = [c for c in columns if c.half == "check half"]
-    held_out = ", ".join(f"{c.name} {c.cell(scores[chosen][c.name])}" for c in checks) if chosen else "n/a"
+    measured = scores[chosen] if chosen else {}
+    held_out = ", ".join(f"{c.name} {c.cell(measured[c.name])}" for c in checks if c.name in measured) or "n/a"
     lines += [
         "",
         f"Best: {_key(best)}. Chosen by the rule: {_key(chosen)}; its check halves: {held_out}. Folio's defaults: "
@@ -150,6 +131,38 @@ def sweep_report(datasets: list[tuple[Dataset, int | None]]) -> str:
         lines.append(f"- {column.name}: best {_key(alone_best)}; by the rule {_key(alone_chosen)}")
     lines += _threshold_lines(thresholds)
     return "\n".join(lines)
+
+
+def _measure(
+    datasets: list[tuple[Dataset, int | None]], columns: list[Column], configs: dict[str, dict], default_ingest: tuple
+) -> tuple[dict[Key, dict[str, dict]], dict[str, list]]:
+    """Every column's metrics for each (chunking, context, retriever configuration), and the threshold sweep on the
+    default store of each set. A PDF folder's stores are built once for all the sets over it."""
+    scores: dict[Key, dict[str, dict]] = {}
+    thresholds: dict[str, list] = {}
+    libraries: dict[str, list[Dataset]] = {}
+    for dataset, _ in datasets:
+        libraries.setdefault(dataset.library, []).append(dataset)
+    for sets in libraries.values():
+        for tokens, overlap in CHUNKINGS:
+            for context in CONTEXTS:
+                ingest = (tokens, overlap, context)
+                if (tokens, overlap) != default_ingest[:2] and context != default_ingest[2]:
+                    continue
+                if any(d.retrieval_only for d in sets) and ingest != default_ingest:
+                    continue
+                parts = open_library(
+                    sets[0], folio_chunk_tokens=tokens, folio_chunk_overlap=overlap, folio_context_words=context
+                ).parts
+                for label, kwargs in configs.items():
+                    retriever = Retriever(parts.store, parts.embedder, **kwargs)
+                    for column in (c for c in columns if c.dataset in sets):
+                        m = evaluate_retrieval(lambda q, r=retriever: r.retrieve(q, TOP_K).chunks, column.questions)
+                        scores.setdefault((f"{tokens}/{overlap}", context, label), {})[column.name] = m
+                if ingest == default_ingest:
+                    for dataset in sets:
+                        thresholds[dataset.name] = _threshold_sweep(parts, columns, dataset)
+    return scores, thresholds
 
 
 def _columns(datasets: list[tuple[Dataset, int | None]]) -> list[Column]:
@@ -189,10 +202,11 @@ def _chosen(
     best = max(measured, key=measured.get)
     score = measured[best][0]
     noise = (score * (1 - score) / min(len(c.questions) for c in tuned)) ** 0.5
-    eligible = [k for k in measured if configs[k[2]]["mode"] == "hybrid" and measured[k][0] >= score - noise]
+    hybrid = [k for k in measured if configs[k[2]]["mode"] == "hybrid"]
+    eligible = [k for k in hybrid if measured[k][0] >= score - noise]
     if current in eligible:
         return current, best
-    return max(eligible, key=measured.get, default=None), best
+    return max(eligible or hybrid, key=measured.get, default=None), best
 
 
 def _key(key: Key | None) -> str:
