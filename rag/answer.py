@@ -6,14 +6,14 @@ One code path for every front end: the CLI, the UI and the tests iterate `ChatSe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from rag.citations import cited_numbers, filter_citations, renumber
 from rag.config import default
 from rag.embed import count_tokens
-from rag.errors import FolioError, LLMError
+from rag.errors import FolioError, LLMError, LLMUnreachable
 from rag.extractive import best_quotes
 from rag.followup import follow_up_search
 from rag.prompts import CONDENSE_PROMPT, SYSTEM_PROMPT, user_prompt
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rag.llm import ChatModel
 
 NOT_FOUND = "I could not find this in your documents."
+OFFLINE_NOTICE = "_Answered offline, with quotes: {reason}._\n\n"  # an LLM server that cannot be reached
 Mode = Literal["generated", "extractive", "not_found", "error"]
 
 
@@ -116,13 +117,18 @@ class ChatSession:
         raise AssertionError("ask() always ends with Done")
 
     def ask(self, question: str, documents: Sequence[str] | None = None) -> Iterator[Event]:
-        """Answer `question` from the documents (all, or only those named), streaming events."""
+        """Answer `question` from the documents (all, or only those named), streaming events. With an LLM server
+        that cannot be reached (now, or a moment ago), the answer is the offline one after a one-line notice."""
         answer = Answer(question=question, query=question)
         first_use: dict[int, int] = {}  # source number → its citation number, in the order the answer cites them
+        llm, offline_because = self.llm, ""
         try:
-            if self.llm:
-                answer.query = self._standalone(question)
-            else:
+            if llm:
+                try:
+                    answer.query = self._standalone(question, llm)
+                except LLMUnreachable as error:
+                    llm, offline_because = None, str(error)
+            if not llm:
                 answer.query, answer.context = follow_up_search(question, self._searched)
             retrieved = self.retriever.retrieve(answer.query, self.top_k, documents, answer.context)
             if not retrieved.chunks or retrieved.best_similarity < self.min_similarity:
@@ -131,11 +137,18 @@ class ChatSession:
             else:
                 answer.sources = build_sources(retrieved.chunks, count_tokens, self.context_tokens, self.top_k)
                 yield Sources(answer.sources)
-                events = self._generate(answer, first_use) if self.llm else self._extract(answer, first_use)
-                for event in events:
-                    if isinstance(event, Token):
-                        answer.text += event.text
-                    yield event
+                if llm:
+                    try:
+                        yield from _into(answer, self._generate(answer, first_use, llm))
+                    except LLMUnreachable as error:
+                        if answer.text:
+                            raise
+                        llm, offline_because = None, str(error)
+                if not llm:
+                    if offline_because:
+                        yield from _into(answer, [Token(OFFLINE_NOTICE.format(reason=offline_because))])
+                    answer.mode = "extractive"
+                    yield from _into(answer, self._extract(answer, first_use))
         except FolioError as error:
             answer.error = str(error)
             answer.mode = "error" if not answer.text else answer.mode
@@ -166,24 +179,24 @@ class ChatSession:
             for message in ({"role": "user", "content": question}, {"role": "assistant", "content": text})
         ]
 
-    def _standalone(self, question: str) -> str:
+    def _standalone(self, question: str, llm: ChatModel) -> str:
         """Rewrite a follow-up into a question that stands on its own (LLM mode, with history)."""
         history = self._history()
-        if not self.llm or not history:
+        if not history:
             return question
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history)
         prompt = CONDENSE_PROMPT.format(history=transcript, question=question)
-        rewritten = self.llm.complete([{"role": "user", "content": prompt}]).strip()
+        rewritten = llm.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten or question
 
-    def _generate(self, answer: Answer, first_use: dict[int, int]) -> Iterator[Event]:
+    def _generate(self, answer: Answer, first_use: dict[int, int], llm: ChatModel) -> Iterator[Event]:
         messages = [{"role": "system", "content": SYSTEM_PROMPT}]
         messages += self._history()
         messages.append({"role": "user", "content": user_prompt(answer.question, answer.sources)})
         answer.mode = "generated"
         valid = {s.n for s in answer.sources}
         try:
-            for text in filter_citations(self.llm.stream(messages), valid, first_use):
+            for text in filter_citations(llm.stream(messages), valid, first_use):
                 yield Token(text)
         except LLMError:
             if answer.text:
@@ -206,6 +219,14 @@ class ChatSession:
         if self._question_vector[0] != question:
             self._question_vector = (question, self.retriever.embedder.embed([question])[0])
         return self.retriever.embedder.embed(sentences) @ self._question_vector[1]
+
+
+def _into(answer: Answer, events: Iterable[Event]) -> Iterator[Event]:
+    """`events`, passed on, with the text of each Token added to the answer."""
+    for event in events:
+        if isinstance(event, Token):
+            answer.text += event.text
+        yield event
 
 
 def _drop_sources_of_a_refusal(answer: Answer) -> None:

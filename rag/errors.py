@@ -26,3 +26,7 @@ class LLMError(FolioError):
 
 class DuplicateError(FolioError):
     """The same bytes are already stored under another name."""
+
+
+class LLMUnreachable(LLMError):
+    """The language model server could not be reached (refused, or no answer in time): answers go offline."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 import copy
 import queue
 import threading
+import time
 from collections.abc import Iterable, Iterator
 
+import httpx
 import openai
 
 from rag.config import Settings
-from rag.errors import LLMError
+from rag.errors import LLMError, LLMUnreachable
 
 # llama.cpp's server (llama-cpp-python) answers a streamed prompt longer than the model's context with 200 and an
 # empty stream (measured; not streamed, it is a 400 "context_length_exceeded")
@@ -22,12 +24,22 @@ EMPTY_ANSWER = (
     "the LLM server sent back an empty answer: the question and its sources may exceed the model's context length"
 )
 MAX_ANSWER_CHARS = 20_000  # a runaway server (or a looping model) cannot flood the UI or the memory
+DOWN_SECONDS = 60.0  # after a server could not be reached, it is not asked again for this long (answers go offline)
+CONNECT_SECONDS = 5.0  # a server that does not accept the connection by then is taken as down (a slow model is not)
+
+
+class _Reachability:
+    """When the server was last found unreachable: shared by a ChatModel and its copies for other models."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.down_until = 0.0
 
 
 class ChatModel:
     """A chat model behind the OpenAI wire protocol."""
 
-    def __init__(self, settings: Settings, max_retries: int = 3):
+    def __init__(self, settings: Settings, max_retries: int = 3, down_seconds: float = DOWN_SECONDS):
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self._secret = key
         self.model = settings.folio_llm_model
@@ -36,16 +48,23 @@ class ChatModel:
         self._client = openai.OpenAI(
             api_key=key or "not-needed",  # local servers (Ollama, llama.cpp) accept any key
             base_url=self.base_url,
-            timeout=self.timeout,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_SECONDS)),
             max_retries=max_retries,
         )
+        self._reachability = _Reachability(down_seconds)
+
+    @property
+    def reachable(self) -> bool:
+        """False for DOWN_SECONDS after the server could not be reached (refused, or no connection in time)."""
+        return time.monotonic() >= self._reachability.down_until
 
     def stream(self, messages: list[dict]) -> Iterator[str]:
         """Yield the answer's text as it arrives; raise LLMError (after any text already yielded)."""
+        self._check_reachable()
         try:
             stream = self._client.chat.completions.create(model=self.model, messages=messages, stream=True)
         except openai.OpenAIError as error:
-            raise LLMError(self._describe(error)) from error
+            raise self._failed(error) from error
         received = 0
         try:
             for event in _with_idle_limit(stream, self.timeout):
@@ -72,10 +91,11 @@ class ChatModel:
 
     def models(self) -> list[str]:
         """The models the server offers (GET /models), sorted; LLMError when it cannot say."""
+        self._check_reachable()
         try:
             return sorted(model.id for model in self._client.models.list())
         except openai.OpenAIError as error:
-            raise LLMError(self._describe(error)) from error
+            raise self._failed(error) from error
 
     def with_model(self, model: str) -> ChatModel:
         """The same server and client, asking another model."""
@@ -86,6 +106,20 @@ class ChatModel:
     def complete(self, messages: list[dict]) -> str:
         """The whole answer at once (used for short internal tasks such as condensing a question)."""
         return "".join(self.stream(messages))
+
+    def _check_reachable(self) -> None:
+        if not self.reachable:
+            raise LLMUnreachable(
+                f"the LLM server at {self.base_url} could not be reached a moment ago "
+                f"(it is asked again {self._reachability.seconds:g} s after that)"
+            )
+
+    def _failed(self, error: openai.OpenAIError) -> LLMError:
+        """The LLMError for `error`; a server that could not be reached is remembered as down for a while."""
+        if isinstance(error, openai.APIConnectionError):  # refused, reset, DNS, or a timeout (a subclass)
+            self._reachability.down_until = time.monotonic() + self._reachability.seconds
+            return LLMUnreachable(self._describe(error))
+        return LLMError(self._describe(error))
 
     def _describe(self, error: openai.OpenAIError) -> str:
         if isinstance(error, openai.AuthenticationError):

@@ -4,9 +4,10 @@ import pytest
 
 from rag.answer import NOT_FOUND, ChatSession, Error, Sources, Token
 from rag.config import Settings, default, llm_enabled
+from rag.errors import LLMError
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
-from tests.conftest import SAMPLE_DOCS
+from tests.conftest import SAMPLE_DOCS, free_port
 
 SECRET = "sk-test-do-not-leak-123456"
 AMAZON = "amazon-rainforest-wikipedia.pdf"
@@ -18,11 +19,11 @@ def retriever(sample_store, minilm):
     return Retriever(sample_store, minilm)
 
 
-def _llm(fake_llm, timeout=10.0, retries=2, key=SECRET):
+def _llm(fake_llm, timeout=10.0, retries=2, key=SECRET, down_seconds=60.0):
     settings = Settings(
         _env_file=None, openai_base_url=fake_llm.base_url, openai_api_key=key, folio_llm_timeout=timeout
     )
-    return ChatModel(settings, max_retries=retries)
+    return ChatModel(settings, max_retries=retries, down_seconds=down_seconds)
 
 
 def _session(retriever, llm=None):
@@ -172,19 +173,13 @@ def test_server_errors_become_one_line_messages(retriever, fake_llm, script, exp
 def test_a_timeout_is_reported(retriever, fake_llm):
     fake_llm.then("sleep", seconds=3).then("sleep", seconds=3)
     answer = _session(retriever, _llm(fake_llm, timeout=0.5, retries=0)).answer(BRAZIL)
-    assert "did not answer within 0.5 s" in answer.error
+    assert "did not answer within 0.5 s" in answer.text and answer.mode == "extractive"  # offline, and why
 
 
 def test_a_server_that_sends_only_keep_alives_is_stopped_at_the_timeout(retriever, fake_llm):
     fake_llm.then("keepalive", seconds=15)
     answer = _session(retriever, _llm(fake_llm, timeout=1, retries=0)).answer(BRAZIL)
     assert "sent nothing for 1 s" in answer.error
-
-
-def test_an_unreachable_server_is_reported(retriever):
-    settings = Settings(_env_file=None, openai_base_url="http://127.0.0.1:9/v1", folio_llm_timeout=2)
-    answer = _session(retriever, ChatModel(settings, max_retries=0)).answer(BRAZIL)
-    assert "cannot reach the LLM server at http://127.0.0.1:9/v1" in answer.error
 
 
 def test_an_empty_answer_stream_is_an_error_that_names_the_likely_cause(retriever, fake_llm):
@@ -285,3 +280,32 @@ def test_a_refusal_offline_or_by_the_model_lists_no_sources(retriever, fake_llm)
     fake_llm.then("stream", tokens=["I could not find this ", "in your documents."])
     generated = _session(retriever, _llm(fake_llm)).answer(BRAZIL)
     assert (generated.mode, generated.sources) == ("not_found", [])
+
+
+def test_an_unreachable_llm_gives_the_offline_answer_with_a_notice_and_is_remembered_as_down(retriever):
+    nothing_listens = Settings(_env_file=None, openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    llm = ChatModel(nothing_listens, max_retries=0)
+    session = _session(retriever, llm)
+    answer = session.answer(BRAZIL)
+    assert answer.text.startswith(f"_Answered offline, with quotes: cannot reach the LLM server at {llm.base_url}")
+    assert (answer.mode, answer.error) == ("extractive", "") and "60%" in answer.text and answer.cited_sources
+    assert not llm.reachable and not llm.with_model("another").reachable  # one server, remembered for every model
+    follow_up = session.answer("And what about Peru?")  # no condensing either: the server is not asked
+    assert follow_up.mode == "extractive" and "could not be reached a moment ago" in follow_up.text
+
+
+def test_a_server_that_timed_out_is_not_asked_again_for_a_while_then_it_is(retriever, fake_llm):
+    fake_llm.then("sleep", seconds=3)
+    llm = _llm(fake_llm, timeout=0.5, retries=0)
+    first = _session(retriever, llm).answer(BRAZIL)
+    assert first.mode == "extractive" and "did not answer within 0.5 s" in first.text and "60%" in first.text
+    second = _session(retriever, llm).answer(BRAZIL)
+    assert second.mode == "extractive" and len(fake_llm.requests) == 1  # remembered: not asked again
+    with pytest.raises(LLMError, match="could not be reached a moment ago"):
+        llm.models()  # the UI's model list does not wait either
+
+    fake_llm.then("sleep", seconds=3).then("stream", tokens=["Brazil has 60% [1]."])
+    forgetful = _llm(fake_llm, timeout=0.5, retries=0, down_seconds=0)
+    assert "did not answer within" in _session(retriever, forgetful).answer(BRAZIL).text
+    again = _session(retriever, forgetful).answer(BRAZIL)  # the memory has run out: the server is asked again
+    assert (again.mode, again.text) == ("generated", "Brazil has 60% [1].")

@@ -265,3 +265,13 @@ def test_an_unknown_collection_in_the_address_falls_back_with_a_notice_and_is_no
     [chooser] = [s for s in app.sidebar.selectbox if s.label == "Collection"]
     assert chooser.value == "folio"
     assert "nosuch" not in collection_names(settings)
+
+
+def test_an_unreachable_llm_answers_offline_with_a_one_line_notice(settings, minilm, monkeypatch):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")  # nothing listens there
+    at = _ask_about_amazon(settings, minilm, monkeypatch)
+    shown = "".join(m.value for m in at.chat_message[1].markdown)
+    assert "Answered offline, with quotes:" in shown and "60%" in shown
+    assert not at.chat_message[1].error and at.chat_message[1].expander
