@@ -220,27 +220,29 @@ def show_sources(answer_text: str, sources, files: dict) -> None:
     highlights = cited_sentences(answer_text, sources)
     for source in sources:
         with st.expander(source_label(source)):
-            text = html.escape(source.text)
+            text, page = html.escape(source.text), source.page_start
             if source.n in highlights:
-                sentence = html.escape(highlights[source.n])
-                text = text.replace(sentence, f"<mark>{sentence}</mark>", 1)
+                sentence = highlights[source.n]
+                page = source.page_at(max(source.text.find(sentence), 0))  # the cited sentence's page, not the first
+                text = text.replace(html.escape(sentence), f"<mark>{html.escape(sentence)}</mark>", 1)
             # one line of HTML: a blank line would end the HTML block and let Markdown in the text come alive
             text = text.replace("\n", "&#10;")
             st.markdown(f"<div style='white-space: pre-wrap'>{text}</div>", unsafe_allow_html=True)
-            show_page(source, files.get(source.source))
+            show_page(source, page, files.get(source.source))
 
 
-def show_page(source, record) -> None:
+def show_page(source, page: int, record) -> None:
+    """The image of `page` of the source's file, captioned with its page."""
     path = Path(record.path) if record and record.path else None
     if not path or not path.exists():
         st.caption("The original file is not available for a page preview.")
         return
     try:
-        image = page_image(str(path), source.page_start, path.stat().st_mtime)
+        image = page_image(str(path), page, path.stat().st_mtime)
     except Exception as error:  # a preview must never break the answer
         st.caption(f"The page preview could not be rendered: {literal(str(error))}")
     else:
-        st.image(image, caption=f"{source.source}, page {source.page_start}")
+        st.image(image, caption=f"{source.source}, {source.page_label(page)}")
 
 
 def source_label(source) -> str:

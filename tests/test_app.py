@@ -275,3 +275,29 @@ def test_an_unreachable_llm_answers_offline_with_a_one_line_notice(settings, min
     shown = "".join(m.value for m in at.chat_message[1].markdown)
     assert "Answered offline, with quotes:" in shown and "60%" in shown
     assert not at.chat_message[1].error and at.chat_message[1].expander
+
+
+HARBOUR_PAGES = [
+    "The harbour of Valdemar Bay opened in 1871. Fishing boats were its first users.",
+    "A stone breakwater was added in 1890 to shelter the inner basin.",
+    "The ferry to the islands runs twice a day in summer.",
+    "The lighthouse keeper of Valdemar Bay was Agnes Thorvald, who kept the light for forty years.",
+    "The customs house was rebuilt in brick after the fire of 1921.",
+]
+
+
+def test_the_page_preview_is_the_page_of_the_cited_sentence(settings, minilm, monkeypatch, tmp_path):
+    from ingest import ingest_paths
+    from rag.store import open_store
+    from tests.conftest import make_pdf
+
+    pdf = make_pdf(tmp_path / "harbour.pdf", HARBOUR_PAGES)
+    ingest_paths([pdf], open_store(settings, minilm), minilm, 256, 48)
+    at = _fresh(monkeypatch)
+    at.chat_input[0].set_value("Who was the lighthouse keeper of Valdemar Bay?").run()
+    assert "Agnes Thorvald" in "".join(m.value for m in at.chat_message[1].markdown)
+    [panel] = at.chat_message[1].expander
+    assert panel.label.endswith("pp. 1-5")  # one source spanning the pages
+    text, image = panel.children.values()
+    assert "<mark>The lighthouse keeper of Valdemar Bay was Agnes Thorvald" in text.value
+    assert [shown.caption for shown in image.proto.imgs] == ["harbour.pdf, p. 4"]  # its page, not p. 1
