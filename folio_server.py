@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -55,10 +55,15 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = False  # a last chunk with the token usage (OpenAI's stream_options)
+
+
 class ChatRequest(BaseModel):
     model: str = MODEL
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
 
 
 class ApiError(Exception):
@@ -74,15 +79,16 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None)
     libraries = _Libraries(settings)
 
-    def authorised(request: Request) -> None:
-        key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
-        if not key:
-            return
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
-            raise ApiError(401, "a valid API key is required (Authorization: Bearer …)", "authentication_error")
+    key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
 
-    app.router.dependencies.append(Depends(authorised))
+    @app.middleware("http")
+    async def authorised(request: Request, call_next):
+        """The key is checked before anything else, the request body included."""
+        given = request.headers.get("authorization", "")
+        if key and not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
+            message = "a valid API key is required (Authorization: Bearer …)"
+            return _error_response(401, message, "authentication_error")
+        return await call_next(request)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -91,6 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
+        if first.get("type") == "json_invalid":
+            return _error_response(400, "request body is not valid JSON", code="invalid_json")
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         return _error_response(400, f"invalid request: {where or 'body'}: {first.get('msg', 'bad value')}")
 
@@ -119,12 +127,15 @@ def create_app(settings: Settings) -> FastAPI:
         session = parts.session()
         session.restore(_turns(request.messages[:-1]))
         events = session.ask(request.messages[-1].text)
+        asked = "\n".join(message.text for message in request.messages)
         if request.stream:
-            return StreamingResponse(_stream(events, request.model), media_type="text/event-stream")
+            usage = bool(request.stream_options and request.stream_options.include_usage)
+            return StreamingResponse(_stream(events, request.model, asked if usage else None),
+                                     media_type="text/event-stream")  # fmt: skip
         answer = next(event.answer for event in events if isinstance(event, Done))
         if answer.error and not answer.text:
             raise ApiError(503, answer.error, "service_unavailable")
-        return _completion(answer, request.model)
+        return _completion(answer, request.model, asked)
 
     @app.get("/v1/documents")
     def documents(model: str = MODEL) -> dict:
@@ -138,9 +149,10 @@ def create_app(settings: Settings) -> FastAPI:
         data = file.file.read(limit + 1)
         if len(data) > limit:
             raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
-        result = Ingestor.of(parts).upload(file.filename or "upload.pdf", data)
-        if result.status == "failed":
-            raise ApiError(422, f"{result.source}: {result.reason}", code="unusable_file")
+        name = file.filename or "upload.pdf"
+        result = Ingestor.of(parts).upload(name, data)
+        if result.status == "failed":  # named as sent: the stored name (always .pdf) would mislabel report.docx
+            raise ApiError(422, f"{name}: {result.reason}", code="unusable_file")
         return {"source": result.source, "status": result.status, "pages": result.pages, "chunks": result.chunks,
                 "note": result.reason}  # fmt: skip
 
@@ -205,23 +217,39 @@ def _sources(answer: Answer) -> list[dict]:
     ]  # fmt: skip
 
 
-def _completion(answer: Answer, model: str) -> dict:
+def _usage(asked: str, answer: Answer) -> dict:
+    """Token counts in OpenAI's shape, estimated (about 4 characters a token): the conversation and the sources
+    make the prompt, the answer the completion (offline answers are counted the same way)."""
+    prompt = _estimated_tokens(asked) + sum(_estimated_tokens(source.text) for source in answer.sources)
+    completion = _estimated_tokens(answer.text)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _estimated_tokens(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+def _completion(answer: Answer, model: str, asked: str) -> dict:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": _usage(asked, answer),
         "sources": _sources(answer),
         "folio": {"mode": answer.mode, "error": answer.error},
     }
 
 
-def _stream(events: Iterator, model: str) -> Iterator[str]:
-    """Server-sent events in OpenAI's chunk format; the last chunk carries `sources`."""
+def _stream(events: Iterator, model: str, asked_for_usage: str | None = None) -> Iterator[str]:
+    """Server-sent events in OpenAI's chunk format; the last chunk carries `sources`. With `asked_for_usage` (the
+    conversation's text: stream_options.include_usage), every chunk has `usage: null` and a final chunk with no
+    choices carries the usage, as OpenAI sends it."""
     base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion.chunk", "created": int(time.time())}
     base["model"] = model
+    if asked_for_usage is not None:
+        base["usage"] = None
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
@@ -236,6 +264,8 @@ def _stream(events: Iterator, model: str) -> Iterator[str]:
         elif isinstance(event, Done):
             yield chunk({}, "stop", sources=_sources(event.answer), folio={"mode": event.answer.mode,
                                                                             "error": event.answer.error})  # fmt: skip
+            if asked_for_usage is not None:
+                yield f"data: {json.dumps(base | {'choices': [], 'usage': _usage(asked_for_usage, event.answer)})}\n\n"
     yield "data: [DONE]\n\n"
 
 

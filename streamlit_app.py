@@ -63,6 +63,8 @@ def require_password(password: str) -> None:
     """With FOLIO_PASSWORD set, nothing of the app shows before the right password."""
     if not password or st.session_state.get("signed_in"):
         return
+    st.title("Folio")
+    st.write("Chat with your own PDFs. This library is private: sign in with the password its owner set.")
     with st.form("sign-in"):
         typed = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in") and hmac.compare_digest(typed.encode(), password.encode()):
@@ -81,7 +83,8 @@ def upload_panel(parts: Components, jobs: IngestJobs) -> None:
     the page (a question asked right after the click must not cancel the upload); the uploader is then emptied."""
     limit = parts.settings.folio_max_upload_mb
     key = f"uploader-{st.session_state.setdefault('uploads', 0)}"
-    st.file_uploader(f"Add PDFs (up to {limit} MB each)", type=["pdf"], accept_multiple_files=True, key=key)
+    # no type filter: Streamlit would refuse other files with a bare MIME sentence; Folio's own check names the file
+    st.file_uploader(f"Add PDFs (up to {limit} MB each)", accept_multiple_files=True, key=key)
     if st.session_state.get(key):
         st.button("Ingest uploaded files", type="primary", on_click=queue_uploads, args=(parts, jobs, key))
 
@@ -119,14 +122,13 @@ def job_panel(jobs: IngestJobs, collection: str) -> None:
                 st.info(f"{name}: already stored, unchanged")
             else:
                 note = f" {literal(result.reason)}" if result.reason else ""
-                st.success(f"{name}: {job.action} done, {result.pages} pages, {result.chunks} chunks.{note}")
+                counts = f"{counted(result.pages, 'page')}, {counted(result.chunks, 'chunk')}"
+                st.success(f"{name}: {job.action} done, {counts}.{note}")
+        elif job.state == "embedding" and job.chunks:
+            embedded = f"{job.chunks_done}/{counted(job.chunks, 'chunk')} embedded"
+            st.progress(job.fraction, text=f"{name}: {counted(job.pages, 'page')} read, {embedded}")
         else:
-            detail = {
-                "queued": "queued",
-                "reading": "reading the PDF…",
-                "embedding": f"{job.pages} pages read, {job.chunks_done}/{job.chunks} chunks embedded",
-            }[job.state]
-            st.progress(job.fraction, text=f"{name}: {detail}")
+            st.progress(job.fraction, text=f"{name}: {'queued' if job.state == 'queued' else 'reading…'}")
     busy = jobs.busy(collection)
     if not busy and st.button("Clear the list", key="clear-jobs"):
         jobs.clear_finished(collection)
@@ -137,6 +139,11 @@ def job_panel(jobs: IngestJobs, collection: str) -> None:
     st.session_state.documents_seen_busy = busy
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 page', '5 pages'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list[str]:
     """List documents with Delete (confirmed) and Re-index; returns the documents the chat is restricted to."""
     if not documents:
@@ -144,7 +151,8 @@ def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list
         return []
     confirming = st.session_state.get("confirm_delete")
     for doc in documents:
-        st.markdown(f"**{literal(doc.source)}**  \n{doc.pages} pages · {doc.chunks} chunks · {doc.ingested_at[:16]}")
+        counts = f"{counted(doc.pages, 'page')} · {counted(doc.chunks, 'chunk')}"
+        st.markdown(f"**{literal(doc.source)}**  \n{counts} · {doc.ingested_at[:16]}")
         if confirming == doc.source:
             st.warning(f"Delete {literal(doc.source)} and its chunks?")
             yes, no = st.columns(2)

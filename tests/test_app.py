@@ -190,6 +190,7 @@ def test_a_password_guards_everything(settings, minilm, monkeypatch):
     monkeypatch.setenv("FOLIO_PASSWORD", "open sesame")
     at = _fresh(monkeypatch)
     assert not at.chat_input and not at.sidebar.button and [t.label for t in at.text_input] == ["Password"]
+    assert [t.value for t in at.title] == ["Folio"] and any("sign in with the password" in m.value for m in at.markdown)
     at.text_input[0].input("wrong")
     at.button[0].click().run()
     assert at.error and not at.chat_input
@@ -301,3 +302,22 @@ def test_the_page_preview_is_the_page_of_the_cited_sentence(settings, minilm, mo
     text, image = panel.children.values()
     assert "<mark>The lighthouse keeper of Valdemar Bay was Agnes Thorvald" in text.value
     assert [shown.caption for shown in image.proto.imgs] == ["harbour.pdf, p. 4"]  # its page, not p. 1
+
+
+def test_a_docx_is_named_and_refused_in_one_line_and_counts_are_singular(app, tmp_path):
+    from tests.conftest import make_pdf
+
+    assert not app.file_uploader[0].proto.type  # every file reaches Folio's own check, not Streamlit's MIME refusal
+    one_page = make_pdf(tmp_path / "note.pdf", ["The gate code of the harbour is 4417."]).read_bytes()
+    app.file_uploader[0].upload("report.docx", b"PK\x03\x04 a Word file", "application/msword").run()
+    [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
+    ingest_button.click().run()
+    app.file_uploader[0].upload("note.pdf", one_page, "application/pdf").run()
+    [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
+    ingest_button.click().run()
+    _until(app, lambda at: at.sidebar.success and at.sidebar.error)
+    [refused] = [e.value for e in app.sidebar.error]
+    assert refused.startswith(f"{literal('report.docx')}: {literal('not a PDF')}")
+    [done] = [s.value for s in app.sidebar.success]
+    assert done.startswith(f"{literal('note.pdf')}: upload done, 1 page, 1 chunk.")
+    assert any("1 page · 1 chunk ·" in m.value for m in app.sidebar.markdown)

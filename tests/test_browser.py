@@ -174,7 +174,7 @@ def test_an_image_in_a_generated_answer_is_never_fetched(llm_server, fake_llm, b
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
-        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: upload done, 1 pages", "What is the gate code?")
+        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: upload done, 1 page,", "What is the gate code?")
         expect(page.get_by_text("The gate code is 4417").first).to_be_visible(timeout=60_000)
         page.get_by_text("harbour.pdf, p. 1").first.click()  # open the source panel: the document's text too
         page.wait_for_timeout(2000)
@@ -250,7 +250,7 @@ def test_an_llm_that_fails_leaves_an_answer_bubble_with_the_error_and_the_source
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
-        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: upload done, 1 pages", "What is the gate code?")
+        _upload_and_ask(page, llm_server, pdf, "harbour.pdf: upload done, 1 page,", "What is the gate code?")
         bubble = page.get_by_test_id("stChatMessage").nth(1)
         expect(bubble.get_by_text("failed with HTTP 500")).to_be_visible(timeout=90_000)
         expect(bubble.get_by_text("harbour.pdf, p. 1")).to_be_visible()

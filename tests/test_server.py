@@ -127,3 +127,41 @@ def test_an_unknown_collection_is_a_404_naming_the_models_and_is_never_created(a
     listed = httpx.get(f"{api}/documents", params={"model": "folio:nosuch"})
     assert listed.status_code == 404 and listed.json()["error"]["code"] == "model_not_found"
     assert [m.id for m in client.models.list()] == ["folio", "folio:folio"]  # nothing was created
+
+
+def test_the_key_is_checked_before_the_body_and_bad_json_is_one_clear_400(api_with_key):
+    broken = {"content-type": "application/json"}
+    assert httpx.post(f"{api_with_key}/chat/completions", content=b"{not json", headers=broken).status_code == 401
+    signed = broken | {"Authorization": "Bearer s3cret"}
+    bad = httpx.post(f"{api_with_key}/chat/completions", content=b"{not json", headers=signed)
+    assert bad.status_code == 400
+    assert bad.json()["error"] == {
+        "message": "request body is not valid JSON", "type": "invalid_request_error", "param": None,
+        "code": "invalid_json",
+    }  # fmt: skip
+
+
+def test_a_refused_upload_is_named_as_sent(api, tmp_path):
+    report = tmp_path / "report.docx"
+    report.write_bytes(b"PK\x03\x04 a Word file")
+    refused = _upload(api, report)
+    assert refused.status_code == 422 and refused.json()["error"]["message"].startswith("report.docx: not a PDF")
+
+
+def test_stream_options_include_usage_ends_with_a_usage_chunk(api):
+    assert _upload(api, SAMPLE_DOCS / AMAZON).status_code == 200
+    client = openai.OpenAI(base_url=api, api_key="unused")
+    chunks = list(
+        client.chat.completions.create(
+            model="folio",
+            messages=[{"role": "user", "content": BRAZIL}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    *answer, last = chunks
+    assert last.choices == [] and last.usage.completion_tokens > 0
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    assert all(chunk.usage is None for chunk in answer) and answer[-1].choices[0].finish_reason == "stop"
+    plain = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": BRAZIL}])
+    assert plain.usage.prompt_tokens > 0 and plain.usage.completion_tokens > 0
