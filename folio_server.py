@@ -4,7 +4,8 @@
   answered exactly as in the UI (extractive offline, or through the configured LLM); the answer carries [n]
   markers and the response a `sources` list beside `choices`.
 - `GET /v1/models`: one model per collection.
-- `GET /v1/documents`, `POST /v1/documents` (multipart `file`), `DELETE /v1/documents/{name}`.
+- `GET /v1/documents`, `POST /v1/documents` (multipart `file`; `?wait=false` queues it: 202 and `GET /v1/jobs/{id}`),
+  `DELETE /v1/documents/{name}`.
 
 Errors use OpenAI's JSON shape. With FOLIO_API_KEY set, every route wants `Authorization: Bearer <key>`.
 Uses only the public API of `rag` and `ingest`, like the CLI and the UI.
@@ -18,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, File, Request, UploadFile
@@ -26,7 +28,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from ingest import Ingestor
+from ingest import IngestJobs, Ingestor
 from rag import (
     Answer,
     Components,
@@ -78,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The API over the library these settings name (other collections are `folio:<name>`)."""
     app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None)
     libraries = _Libraries(settings)
+    jobs = IngestJobs()  # queued uploads (?wait=false), worked through one at a time like the UI's
 
     key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
 
@@ -143,18 +146,31 @@ def create_app(settings: Settings) -> FastAPI:
         return {"object": "list", "data": [_document(d) for d in store.documents()]}
 
     @app.post("/v1/documents")
-    def upload(file: UploadFile = File(...), model: str = MODEL) -> dict:  # noqa: B008 (FastAPI's idiom)
+    def upload(file: UploadFile = File(...), model: str = MODEL, wait: bool = True):  # noqa: B008 (FastAPI's idiom)
+        """Ingest one PDF; with `wait=false` it is queued instead: 202 and the job's status URL."""
         parts = libraries.get(model)
         limit = parts.settings.folio_max_upload_mb * 1024 * 1024
         data = file.file.read(limit + 1)
         if len(data) > limit:
             raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
         name = file.filename or "upload.pdf"
+        if not wait:
+            collection = parts.settings.folio_collection
+            job = jobs.submit(name, "upload", partial(Ingestor.of(parts).upload, name, data), collection)
+            url = f"/v1/jobs/{job.id}"
+            return JSONResponse(_job(job), status_code=202, headers={"Location": url})
         result = Ingestor.of(parts).upload(name, data)
         if result.status == "failed":  # named as sent: the stored name (always .pdf) would mislabel report.docx
             raise ApiError(422, f"{name}: {result.reason}", code="unusable_file")
-        return {"source": result.source, "status": result.status, "pages": result.pages, "chunks": result.chunks,
-                "note": result.reason}  # fmt: skip
+        return _uploaded(result)
+
+    @app.get("/v1/jobs/{job_id}")
+    def job(job_id: int) -> dict:
+        """A queued upload: queued, reading, embedding, then done (with the upload's result) or failed."""
+        found = jobs.job(job_id)
+        if found is None:
+            raise ApiError(404, f"no upload job {job_id}", code="job_not_found")
+        return _job(found)
 
     @app.delete("/v1/documents/{name:path}")
     def delete(name: str, model: str = MODEL) -> dict:
@@ -267,6 +283,24 @@ def _stream(events: Iterator, model: str, asked_for_usage: str | None = None) ->
             if asked_for_usage is not None:
                 yield f"data: {json.dumps(base | {'choices': [], 'usage': _usage(asked_for_usage, event.answer)})}\n\n"
     yield "data: [DONE]\n\n"
+
+
+def _uploaded(result) -> dict:
+    return {"source": result.source, "status": result.status, "pages": result.pages, "chunks": result.chunks,
+            "note": result.reason}  # fmt: skip
+
+
+def _job(job) -> dict:
+    """A queued upload as JSON: its state and progress, then the upload's result or its error."""
+    shown = {"id": job.id, "object": "upload.job", "file": job.name, "collection": job.collection,
+             "status": job.state, "url": f"/v1/jobs/{job.id}", "pages": job.pages,
+             "chunks_done": job.chunks_done, "chunks": job.chunks}  # fmt: skip
+    if job.state == "done":
+        shown["result"] = _uploaded(job.result)
+    elif job.state == "failed":
+        shown["error"] = {"message": f"{job.name}: {job.result.reason}", "type": "invalid_request_error",
+                          "param": None, "code": "unusable_file"}  # fmt: skip
+    return shown
 
 
 def _document(record) -> dict:

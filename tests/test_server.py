@@ -165,3 +165,29 @@ def test_stream_options_include_usage_ends_with_a_usage_chunk(api):
     assert all(chunk.usage is None for chunk in answer) and answer[-1].choices[0].finish_reason == "stop"
     plain = client.chat.completions.create(model="folio", messages=[{"role": "user", "content": BRAZIL}])
     assert plain.usage.prompt_tokens > 0 and plain.usage.completion_tokens > 0
+
+
+def _settled(api: str, url: str) -> dict:
+    """The job at `url` once it is done or failed (polled: the job's state is the event waited on)."""
+    deadline = time.monotonic() + 600  # a hang guard, not a speed expectation
+    while (job := httpx.get(f"{api.removesuffix('/v1')}{url}").json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, f"the job never finished: {job}"
+        time.sleep(0.2)
+    return job
+
+
+def test_a_queued_upload_answers_202_with_a_status_url(api, tmp_path):
+    files = {"file": (AMAZON, (SAMPLE_DOCS / AMAZON).read_bytes(), "application/pdf")}
+    queued = httpx.post(f"{api}/documents", params={"wait": "false"}, files=files, timeout=30)
+    assert queued.status_code == 202 and queued.json()["status"] in ("queued", "reading", "embedding")
+    url = queued.headers["location"]
+    assert url == queued.json()["url"]
+    done = _settled(api, url)
+    assert done["status"] == "done" and done["result"]["status"] == "ingested" and done["result"]["pages"] == 5
+    assert [d["source"] for d in httpx.get(f"{api}/documents").json()["data"]] == [AMAZON]
+
+    files = {"file": ("report.docx", b"PK\x03\x04 a Word file", "application/msword")}
+    refused = _settled(api, httpx.post(f"{api}/documents?wait=false", files=files).headers["location"])
+    assert refused["status"] == "failed" and refused["error"]["message"].startswith("report.docx: not a PDF")
+    missing = httpx.get(f"{api}/jobs/999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "job_not_found"
