@@ -19,6 +19,7 @@ from datetime import date
 
 from rag.periods import Period, PeriodRef, asked_period, period_match
 
+NEAR_BEST = 0.35  # a document this close to the best match is searched with it (FY2022: the 10-K and the Q4 release)
 IDENTITY_VERSION = 1  # bump when extraction changes: stored identities are worked out again (no re-embedding)
 # words that do not tell one organisation from another ("Best Buy Co., Inc." is named by "Best Buy")
 LEGAL_WORDS = {
@@ -135,7 +136,8 @@ def question_scope(question: str, identities: dict[str, DocumentIdentity]) -> Sc
     A document scores 1 for its organisation when the question names it (0 when the question names another one),
     up to 1 for its period (rag.periods.period_match; "most recent" picks the latest period among the documents
     still in the running), and 0.5 for its kind ("10-K", "earnings release"). The scope is the documents with the
-    top score, when the question names something and that top is not shared by every document.
+    top score or within NEAR_BEST of it, when the question names something and that top is not shared by every
+    document.
     """
     if not identities:
         return Scope()
@@ -160,7 +162,7 @@ def question_scope(question: str, identities: dict[str, DocumentIdentity]) -> Sc
     if not reasons:
         return Scope()
     best = max(scores.values())
-    top = tuple(sorted(source for source, score in scores.items() if score == best))
+    top = tuple(sorted(source for source, score in scores.items() if score >= best - NEAR_BEST))
     if best <= 0 or len(top) == len(identities):
         return Scope()
     return Scope(top, tuple(reasons))
@@ -174,7 +176,11 @@ def _score_periods(ref: PeriodRef, identities: dict[str, DocumentIdentity], scor
         return
     # "the most recent quarter": the latest period among the documents that lead so far (the organisation named)
     lead = max(scores.values())
-    contenders = [s for s, score in scores.items() if score == lead and identities[s].period]
+    contenders = [
+        s
+        for s, score in scores.items()
+        if score == lead and identities[s].period and ref.span in ("", identities[s].period.span)
+    ]
     if contenders:
         latest = max(identities[s].period.end for s in contenders)
         for source in contenders:

@@ -107,6 +107,7 @@ class PeriodRef:
     part: int = 0
     day: date | None = None
     anchored: bool = field(default=False, compare=False)  # written "as of …": the period the question stands in
+    span: str = ""  # for "latest": "quarter" or "year" when the question says which ("the most recent quarter")
 
     @property
     def approximate_end(self) -> date:
@@ -173,8 +174,11 @@ def named_periods(question: str) -> list[PeriodRef]:
     for match in _BARE_YEAR.finditer(question):
         if free(*match.span()):
             refs.append(PeriodRef("year", int(match.group()), anchored=anchored(match.start())))
-    if _LATEST.search(question):
-        refs.append(PeriodRef("latest"))
+    latest = _LATEST.search(question)
+    if latest:
+        said = re.search(r"quarter|year|annual", question[latest.start() : latest.end() + 30], re.I)
+        span = {"quarter": "quarter", "year": "year", "annual": "year"}[said.group().lower()] if said else ""
+        refs.append(PeriodRef("latest", span=span))
     return refs
 
 

@@ -24,9 +24,12 @@ Standalone question:"""
 
 
 def user_prompt(question: str, sources: Sequence[Source]) -> str:
-    """The numbered sources, delimited and escaped, followed by the question."""
+    """The numbered sources, delimited and escaped, followed by the question. Each names what its document is
+    (organisation, kind, period), so the model can tell two quarters' look-alike tables apart."""
     blocks = [
-        f'<source id="{s.n}" file={quoteattr(s.source)} pages="{s.pages_label}">\n{escape(s.text)}\n</source>'
+        f'<source id="{s.n}" file={quoteattr(s.source)}'
+        + (f" document={quoteattr(s.document)}" if s.document else "")
+        + f" pages={quoteattr(s.pages_label)}>\n{escape(s.text)}\n</source>"
         for s in sources
     ]
     return "<sources>\n" + "\n".join(blocks) + f"\n</sources>\n\nQuestion: {question}"

@@ -19,7 +19,7 @@ import numpy as np
 from rag.config import DENSE_WEIGHT, HISTORY_WEIGHT, default
 from rag.embed import Embedder
 from rag.identity import question_scope
-from rag.store import DocumentRecord, Store, StoredChunk
+from rag.store import DOCUMENT_KEY, DocumentRecord, Store, StoredChunk
 
 Mode = Literal["dense", "keyword", "hybrid"]
 # Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
@@ -109,7 +109,9 @@ class Retriever:
             first, _ = self._ranked(question, context, vector, named, fetch, scope.sources)
             ids = {c.id for c in first}
             chunks = first + [c for c in chunks if c.id not in ids]
-        return Retrieved(chunks[: k * 2], best)
+        labels = {d.source: d.identity.label for d in live if d.identity}
+        described = [replace(c, metadata=c.metadata | {DOCUMENT_KEY: labels.get(c.source, "")}) for c in chunks]
+        return Retrieved(described[: k * 2], best)
 
     def _ranked(
         self,

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from rag.citations import footnote_marks
 from rag.sentences import sentence_spans, table_headers
-from rag.store import CONTEXT_KEY, PageSpan, StoredChunk
+from rag.store import CONTEXT_KEY, DOCUMENT_KEY, PageSpan, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Source(PageSpan):
     ocr: bool = False  # some of the text was recognised from a scanned page (may contain OCR errors)
     printed: tuple[tuple[int, str], ...] = ()  # (page, printed label) where the label differs from the page
     context: str = ""  # the document's context line (what names it); never part of `text`
+    document: str = ""  # what the document is: "JPMorgan Chase & Co., 10-Q quarterly report, Q2 fiscal 2022 (…)"
 
     @property
     def pages_label(self) -> str:
@@ -83,9 +84,9 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         first = next(iter(group["chunks"].values()))
         ocr = any(c.metadata.get("ocr", False) for c in group["chunks"].values())
         printed = sorted({pair for c in group["chunks"].values() for pair in c.printed_labels.items()})
-        context = first.metadata.get(CONTEXT_KEY, "")
+        context, document = first.metadata.get(CONTEXT_KEY, ""), first.metadata.get(DOCUMENT_KEY, "")
         sources.append(
-            Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed), context)
+            Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed), context, document)
         )
     return sources
 

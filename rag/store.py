@@ -33,6 +33,7 @@ from rag.keyword import KeywordIndex
 REGISTRY_SUFFIX = "-docs"
 ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
 CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
+DOCUMENT_KEY = "document"  # set on retrieved chunks: what the document is (its identity's label), from the registry
 
 
 def embedded_text(context: str, text: str) -> str:

@@ -35,7 +35,7 @@ from rag.periods import Period, PeriodRef, asked_period, dates_in, period_match
             PeriodRef("date", 2021, day=date(2021, 3, 31)),
         ),
         ("As of May 26, 2023, what may Pepsico borrow?", PeriodRef("date", 2023, day=date(2023, 5, 26))),
-        ("What was net income in the most recent quarter?", PeriodRef("latest")),
+        ("What was net income in the most recent quarter?", PeriodRef("latest", span="quarter")),
         ("What was the latest dividend?", PeriodRef("latest")),
         ("What drove the operating margin change?", None),
         ("How many employees are there?", None),
@@ -110,6 +110,7 @@ def _library() -> dict[str, DocumentIdentity]:
         ("Roughly how many times has JnJ sold its inventory in FY2022?", ("jnj-2022-10k.pdf",)),
         ("What did J&J say about talc?", ("jnj-2022-10k.pdf",)),
         ("By how much did Pepsi increase its credit agreement on May 26, 2023?", ("pep-8k.pdf",)),
+        ("What did Pepsi report most recently?", ("pep-8k.pdf",)),
         ("Which product category performed the best?", ()),  # "best" is not Best Buy
         ("What is the total revenue?", ()),  # names nothing: searched as before
         ("In 2022, how many quarterly reports were filed?", ("jpm-2022q1.pdf", "jpm-2022q2.pdf")),
@@ -117,6 +118,14 @@ def _library() -> dict[str, DocumentIdentity]:
 )
 def test_the_documents_a_question_names(question, expected):
     assert question_scope(question, _library()).sources == expected
+
+
+def test_the_most_recent_quarter_is_a_quarterly_report_not_a_later_current_report():
+    library = _library() | {
+        "jpm-8k.pdf": DocumentIdentity("JPMorgan Chase & Co.", ("JPM",), "8-K current report", DAY),
+    }
+    assert question_scope("What did JPM earn in its most recent quarter?", library).sources == ("jpm-2023q1.pdf",)
+    assert question_scope("What is the latest news from JPM?", library).sources == ("jpm-8k.pdf",)
 
 
 def test_a_name_shared_by_every_document_narrows_nothing():
