@@ -395,8 +395,58 @@ def up(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port)]
     command += ["--server.address", host, "--server.maxUploadSize", str(settings.folio_max_upload_mb)]
     command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
-    command += ["--client.showErrorDetails", "none", "--server.headless", str(not browser).lower()]
-    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+    # Always headless: Streamlit's own browser start asks "Welcome to Streamlit! Email:" on a fresh HOME (and
+    # exits 255 without a terminal). The browser is opened by a helper once the UI answers.
+    command += ["--client.showErrorDetails", "none", "--server.headless", "true"]
+    if browser and _has_display():
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        _start_browser_helper(f"http://{local}:{port}", os.getpid())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Streamlit takes this process's place (same pid): SIGTERM or Ctrl-C reach it directly, no child is left
+    # behind, and the memory of the ingest above is given back.
+    os.execvpe(command[0], command, os.environ.copy())
+
+
+def _has_display() -> bool:
+    """Whether a graphical browser can open: always on macOS and Windows, elsewhere only with a display
+    (without one Python's webbrowser would start a text browser such as lynx in the terminal)."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _start_browser_helper(url: str, server_pid: int) -> None:
+    """A small process that opens `url` in the web browser once the UI answers, and gives up if the server
+    (`server_pid`, this process after exec) ends first."""
+    code = "import sys, folio_cli; folio_cli.open_browser_when_ready(sys.argv[1], int(sys.argv[2]))"
+    subprocess.Popen(
+        [sys.executable, "-c", code, url, str(server_pid)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not stopped by the terminal's Ctrl-C; it ends on its own
+        cwd=Path(__file__).parent,
+    )
+
+
+def open_browser_when_ready(url: str, server_pid: int) -> None:
+    """Wait for the UI's health endpoint, then open `url` (see `_start_browser_helper`)."""
+    import time
+    import urllib.request
+    import webbrowser
+
+    while True:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.3)
+    with contextlib.suppress(webbrowser.Error):
+        webbrowser.open(url)
 
 
 @app.command()
