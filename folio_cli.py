@@ -90,7 +90,7 @@ def ingest(
         print(report.to_json())
     else:
         table = Table("file", "result", "pages", "chunks", "read by", "note")
-        style = {"ingested": "green", "unchanged": "dim", "failed": "red", "pruned": "yellow"}
+        style = {"ingested": "green", "unchanged": "dim", "duplicate": "dim", "failed": "red", "pruned": "yellow"}
         for r in report.results:  # names and reasons come from files: plain text, never Rich markup
             table.add_row(
                 Text(printable(r.source)),
@@ -101,7 +101,7 @@ def ingest(
                 Text(printable(r.reason)),
             )
         console.print(table)
-        console.print(", ".join(f"{report.count(s)} {s}" for s in ("ingested", "unchanged", "failed", "pruned")))
+        console.print(", ".join(f"{count} {status}" for status, count in report.summary().items()))
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -25,12 +25,13 @@ from ingest.layout import context_line
 from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
 from rag.config import CONTEXT_WORDS
 from rag.embed import Embedder, count_tokens
-from rag.errors import FolioError
+from rag.errors import DuplicateError, FolioError
 from rag.store import CONTEXT_KEY, DocumentRecord, Store, embedded_text
 
 PROGRESS_BATCH = 32  # chunks embedded between two progress reports (the UI's progress bar)
 MIN_TEXT_TOKENS = 64  # a chunk's own text never gets fewer tokens than this, however long the context line
-Status = Literal["ingested", "unchanged", "failed", "pruned"]
+Status = Literal["ingested", "unchanged", "duplicate", "failed", "pruned"]
+STATUSES: tuple[Status, ...] = ("ingested", "unchanged", "duplicate", "failed", "pruned")
 
 
 @dataclass
@@ -54,9 +55,12 @@ class IngestReport:
     def ok(self) -> bool:
         return self.count("failed") == 0
 
+    def summary(self) -> dict[Status, int]:
+        """How many files ended in each status (every status, zeros included)."""
+        return {s: self.count(s) for s in STATUSES}
+
     def to_json(self) -> str:
-        summary = {s: self.count(s) for s in ("ingested", "unchanged", "failed", "pruned")}
-        return json.dumps({"summary": summary, "files": [asdict(r) for r in self.results]}, indent=2)
+        return json.dumps({"summary": self.summary(), "files": [asdict(r) for r in self.results]}, indent=2)
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,8 @@ def ingest_bytes(
                 return FileResult(source, "unchanged", existing.pages, existing.chunks)
             repaired = f"repaired: the store held {stored} of its {existing.chunks} chunks"
         twin = store.document_by_content(doc_id)
-        if twin and twin.source != source:
-            return FileResult(source, "failed", reason=f"same content as '{twin.source}', which is already stored")
+        if twin and twin.source != source:  # skipped, not failed: a folder with a copy in it is not broken
+            return FileResult(source, "duplicate", reason=f"same content as '{twin.source}', which is already stored")
         extracted = read_pdf(data, limits)
         context = document_context(source, extracted, context_words)
         text_tokens = max(MIN_TEXT_TOKENS, chunk_tokens - count_tokens(context) - 1)
@@ -204,6 +208,9 @@ def ingest_bytes(
             vectors=vectors,
         )
     except FolioError as error:
+        twin = next((e for e in (error, error.__cause__) if isinstance(e, DuplicateError)), None)
+        if twin:  # the same bytes were stored under another name a moment ago (the store re-checks under its lock)
+            return FileResult(source, "duplicate", reason=str(twin))
         return FileResult(source, "failed", reason=str(error))
     except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the others
         return FileResult(source, "failed", reason=f"unexpected error: {type(error).__name__}: {error}"[:200])

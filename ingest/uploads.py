@@ -43,7 +43,7 @@ def ingest_upload(client_name: str, data: bytes, ingestor: Ingestor, steps: Step
     try:
         previous = _stored(ingestor.store, name)
         result = ingestor.file(name, data, path=target.resolve(), steps=steps)
-        if result.status != "failed":
+        if result.status in ("ingested", "unchanged"):
             os.replace(temporary, target)  # a reader never sees half a file
         if result.status == "ingested" and previous:
             result.reason = "; ".join(filter(None, ["replaced the earlier file of this name", result.reason]))

@@ -30,13 +30,19 @@ def test_ingest_json_summary_and_exit_codes(tmp_path, run):
     make_pdf(docs / "good.pdf", ["Saturn has a large ring system."])
     first = run("ingest", str(docs), "--json")
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout)["summary"] == {"ingested": 1, "unchanged": 0, "failed": 0, "pruned": 0}
+    assert json.loads(first.stdout)["summary"] == {
+        "ingested": 1,
+        "unchanged": 0,
+        "duplicate": 0,
+        "failed": 0,
+        "pruned": 0,
+    }
 
     (docs / "empty.pdf").write_bytes(b"")
     second = run(str(docs), "--json", module=True)
     assert second.returncode == 1
     report = json.loads(second.stdout)
-    assert report["summary"] == {"ingested": 0, "unchanged": 1, "failed": 1, "pruned": 0}
+    assert report["summary"] == {"ingested": 0, "unchanged": 1, "duplicate": 0, "failed": 1, "pruned": 0}
     assert report["files"][0] == {
         "source": "empty.pdf",
         "status": "failed",
@@ -220,3 +226,19 @@ def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
     text = shown.decode("utf-8", "replace")
     assert "Titan is the largest moon of Saturn" in text
     assert "> Titan" not in text and "*moons.pdf" not in text  # Markdown rendered, not printed raw
+
+
+def test_a_copy_of_a_stored_file_is_a_skipped_duplicate_not_a_failure(tmp_path, run):
+    docs = tmp_path / "docs"
+    make_pdf(docs / "report.pdf", ["The harbour gate code is 4417 for all guests."])
+    (docs / "zz-copy.pdf").write_bytes((docs / "report.pdf").read_bytes())
+    for _ in range(2):  # a cron job: every run after the first must exit 0 too
+        done = run("ingest", str(docs), "--json")
+        assert done.returncode == 0, done.stdout
+        files = {f["source"]: f for f in json.loads(done.stdout)["files"]}
+        assert files["zz-copy.pdf"]["status"] == "duplicate"
+        assert files["zz-copy.pdf"]["reason"] == "same content as 'report.pdf', which is already stored"
+        assert json.loads(done.stdout)["summary"]["duplicate"] == 1
+    table = run("ingest", str(docs))
+    assert table.returncode == 0 and "duplicate" in table.stdout and "0 failed" in table.stdout
+    assert "[2/2] duplicate: zz-copy.pdf" in table.stderr

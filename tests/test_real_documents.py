@@ -63,7 +63,7 @@ def test_the_cli_prints_json_for_a_folder_with_a_file_pypdf_refuses(tmp_path, se
     assert done.returncode == 1, done.stderr  # one file failed: exit 1, never a traceback
     assert "Traceback" not in done.stderr
     report = json.loads(done.stdout)
-    assert report["summary"] == {"ingested": 1, "unchanged": 0, "failed": 1, "pruned": 0}
+    assert report["summary"] == {"ingested": 1, "unchanged": 0, "duplicate": 0, "failed": 1, "pruned": 0}
 
 
 def test_pypdf_only_reports_the_same_file_by_name_with_one_line():

@@ -115,7 +115,7 @@ def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, e
 def test_same_bytes_under_another_name_are_not_stored_twice(folder, store, embedder):
     _ingest(folder, store, embedder)
     result = ingest_bytes("copy.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, 64, 8)
-    assert result.status == "failed" and "same content as 'apollo.pdf'" in result.reason
+    assert result.status == "duplicate" and "same content as 'apollo.pdf'" in result.reason
     assert store.document("copy.pdf") is None
 
 
@@ -196,6 +196,6 @@ def test_identical_bytes_ingested_at_the_same_moment_are_stored_once(tmp_path, s
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(ingest, ["first.pdf", "second.pdf"], stores))
-    assert sorted(r.status for r in results) == ["failed", "ingested"]
-    assert "same content as" in next(r.reason for r in results if r.status == "failed")
+    assert sorted(r.status for r in results) == ["duplicate", "ingested"]
+    assert "same content as" in next(r.reason for r in results if r.status == "duplicate")
     assert len(open_store(settings, minilm).documents()) == 1

@@ -54,7 +54,7 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
         ("y" * 100 + ".pdf", "ingested"),
         ("report.pdf", "ingested"),
         ("report.pdf", "ingested"),
-        ("copy-of-otters.pdf", "failed"),
+        ("copy-of-otters.pdf", "duplicate"),
         ("page.html.pdf", "failed"),
         ("big.pdf", "failed"),
     ]
