@@ -8,14 +8,13 @@ ingestion runs in a background queue that no click can cancel.
 from __future__ import annotations
 
 import hmac
-import html
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rag import FolioError, inert, literal, load_settings
+from rag import FolioError, html_text, inert, label, literal, load_settings
 
 if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see main)
     from ingest import IngestJobs
@@ -165,7 +164,7 @@ def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list
                 st.rerun()
             continue
         left, right = st.columns(2)
-        if left.button("Delete", key=f"rm-{doc.source}", help=f"Delete {doc.source} and its chunks"):
+        if left.button("Delete", key=f"rm-{doc.source}", help=f"Delete {literal(doc.source)} and its chunks"):
             st.session_state.confirm_delete = doc.source
             st.rerun()
         if doc.path and right.button("Re-index", key=f"re-{doc.source}", help="Read the file again and re-embed it"):
@@ -192,7 +191,7 @@ def chat_panel(chats: Conversations, collection: str) -> str | None:
     if listed:
         ids = [None, *(c.id for c in listed)] if current is None else [c.id for c in listed]
         titles = {c.id: c.title for c in listed} | {None: "(new chat)"}
-        chosen = st.radio("Chats", ids, index=ids.index(current), format_func=lambda i: titles[i])
+        chosen = st.radio("Chats", ids, index=ids.index(current), format_func=lambda i: label(titles[i]))
         if chosen != current:
             st.query_params["chat"] = chosen
             st.rerun()
@@ -228,13 +227,11 @@ def show_sources(answer_text: str, sources, files: dict) -> None:
     highlights = cited_sentences(answer_text, sources)
     for source in sources:
         with st.expander(source_label(source)):
-            text, page = html.escape(source.text), source.page_start
+            text, page = html_text(source.text), source.page_start  # one line of HTML, nothing in it live
             if source.n in highlights:
                 sentence = highlights[source.n]
                 page = source.page_at(max(source.text.find(sentence), 0))  # the cited sentence's page, not the first
-                text = text.replace(html.escape(sentence), f"<mark>{html.escape(sentence)}</mark>", 1)
-            # one line of HTML: a blank line would end the HTML block and let Markdown in the text come alive
-            text = text.replace("\n", "&#10;")
+                text = text.replace(html_text(sentence), f"<mark>{html_text(sentence)}</mark>", 1)
             st.markdown(f"<div style='white-space: pre-wrap'>{text}</div>", unsafe_allow_html=True)
             show_page(source, page, files.get(source.source))
 
@@ -250,12 +247,12 @@ def show_page(source, page: int, record) -> None:
     except Exception as error:  # a preview must never break the answer
         st.caption(f"The page preview could not be rendered: {literal(str(error))}")
     else:
-        st.image(image, caption=f"{source.source}, {source.page_label(page)}")
+        st.image(image, caption=label(f"{source.source}, {source.page_label(page)}"))
 
 
 def source_label(source) -> str:
-    """ "[1] file.pdf, p. 3", the file name shown as typed."""
-    return f"\\[{source.n}\\] {literal(source.source)}, {source.pages_label}"
+    """ "[1] file.pdf, p. 3", the file name and the printed page label shown as typed."""
+    return f"\\[{source.n}\\] {label(source.source)}, {label(source.pages_label)}"
 
 
 def keep_question() -> None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rag.answer import Answer
+from rag.display import inert
 from rag.errors import StoreError
 from rag.sources import Source
 
@@ -156,18 +157,20 @@ class Conversations:
         return [(question.text, answer.text) for question, answer in pairs if answer.text]
 
     def markdown(self, conversation_id: str) -> str:
-        """The whole conversation as Markdown, each answer followed by its sources."""
+        """The whole conversation as Markdown, each answer followed by its sources; nothing in it is live (a
+        Markdown viewer opening the file fetches no image and shows no link of a document's or a model's)."""
         conversation = self.get(conversation_id)
-        lines = [f"# {conversation.title if conversation else 'Folio conversation'}", ""]
+        lines = [f"# {inert(conversation.title) if conversation else 'Folio conversation'}", ""]
         for message in self.messages(conversation_id):
             if message.role == "user":
-                lines += [f"**You:** {message.text}", ""]
+                lines += [f"**You:** {inert(message.text)}", ""]
                 continue
-            lines += [f"**Folio:** {message.text}" if message.text else "**Folio:**", ""]
+            lines += [f"**Folio:** {inert(message.text)}" if message.text else "**Folio:**", ""]
             if message.error:
-                lines += [f"> Error: {message.error}", ""]
+                lines += [f"> Error: {inert(message.error)}", ""]
             lines += [
-                f"- [{s.n}] {s.source}, {s.pages_label}: {' '.join(s.text.split())[:300]}" for s in message.sources
+                "- " + inert(f"[{s.n}] {s.source}, {s.pages_label}: {' '.join(s.text.split())[:300]}")
+                for s in message.sources
             ]
             lines += [""] if message.sources else []
         return "\n".join(lines)

@@ -272,3 +272,39 @@ def test_an_llm_that_fails_leaves_an_answer_bubble_with_the_error_and_the_source
         expect(bubble.get_by_text("failed with HTTP 500")).to_be_visible()
         expect(bubble.get_by_text("harbour.pdf, p. 1")).to_be_visible()
         browser.close()
+
+
+def test_page_labels_document_names_and_chat_titles_never_fetch_an_image(settings, minilm, beacon):
+    """A document named by its folders with Markdown images, printed page labels that are images and links, and a
+    chat titled with an image: the source label, the page preview's caption and the chat list fetch nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from ingest import ingest_paths
+    from rag.store import open_store
+    from tests.test_app import hostile_library
+
+    url, hits = beacon
+    library = hostile_library(settings.folio_data_dir.parent, url).parents[2]
+    ingest_paths([library], open_store(settings, minilm), minilm, 256, 48)
+    process, app = _start_app(settings, {}, free_port())
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = _page(browser)
+            page.goto(app)
+            page.get_by_text("Ask a question about your documents").wait_for()
+            _ask(page, f"What is the gate code of the harbour for guests? ![t]({url}/title.png)")
+            expect(page.get_by_text("4417").first).to_be_visible()
+            panel = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").first
+            expect(panel.get_by_text("(printed").first).to_be_visible()  # the page label, as text
+            panel.locator("summary").click()
+            expect(panel.locator("img")).to_be_visible()  # the page image and its caption
+            expect(panel.get_by_test_id("stImageCaption")).to_contain_text("SYSTEM: ![p](")
+            page.reload()  # the chat list, titled by the question
+            expect(page.get_by_test_id("stSidebar").get_by_text("What is the gate code").first).to_be_visible()
+            expect(page.get_by_test_id("stChatMessage")).to_have_count(2)
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert hits == []

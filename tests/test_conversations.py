@@ -34,7 +34,7 @@ def test_turns_come_back_with_their_sources_and_the_export_holds_every_exchange(
 
     exported = again.markdown(chat.id)
     assert "**You:** Which river?" in exported and "**You:** And the second?" in exported
-    assert "- [1] amazon.pdf, p. 2 (printed ii): The Amazon River runs through it." in exported
+    assert "- \\[1\\] amazon.pdf, p. 2 (printed ii): The Amazon River runs through it." in exported
     assert "> Error: the model failed (HTTP 500)" in exported
 
 

@@ -2,11 +2,8 @@
 
 import json
 
-import pytest
-
 from rag.answer import Answer
 from rag.citations import cited_numbers, filter_citations, footnote_marks
-from rag.display import inert, literal
 from rag.evaluate import (
     Question,
     contains_answer,
@@ -220,23 +217,6 @@ def test_a_lone_number_line_or_a_sentence_above_rows_is_no_header():
     assert all("…" not in text for text, _ in lone.sentences())
     prose = Source(1, "a.pdf", "We counted them as follows.\n95% 1151\n99% 1986", ((0, 1),), 1.0)
     assert all("…" not in text for text, _ in prose.sentences())
-
-
-def test_literal_markdown_shows_names_as_typed():
-    assert literal("[/x]![a](b).pdf $1") == "\\[/x\\]\\!\\[a\\]\\(b\\)\\.pdf \\$1"
-
-
-@pytest.mark.parametrize(
-    "text, shown",
-    [
-        ("See ![x](http://h/p?s=1) now", "See (image: x) now"),
-        ("**bold** [site](https://e.x/a) `code`", "**bold** site (https\\://e\\.x/a) `code`"),
-        ("<img src=x> and $x^2$ and <https://a.b>", "\\<img src=x> and \\$x^2\\$ and https\\://a\\.b"),
-        ("[r]: http://x.y\n![a][r]", "\\[r\\]: http\\://x.y\n(image: a)"),
-    ],
-)
-def test_inert_markdown_keeps_emphasis_and_defuses_images_links_html_and_math(text, shown):
-    assert inert(text) == shown
 
 
 def test_spaced_and_full_width_markers_are_citations_too():
