@@ -155,6 +155,26 @@ def rm(
     raise typer.Exit(1 if failed else 0)
 
 
+def _resolve(store, names: list[str] | None) -> list[str] | None:
+    """The stored documents that `--doc` names, each by its full name or an unambiguous start (as `folio rm`);
+    ConfigError naming what exists for a name that matches none or several."""
+    import difflib
+
+    resolved = []
+    for name in names or []:
+        found = [d.source for d in store.matching(name)]
+        if len(found) == 1:
+            resolved.append(found[0])
+            continue
+        if found:
+            raise ConfigError(f"--doc '{name}' is ambiguous: it matches {', '.join(found)}")
+        stored = [d.source for d in store.documents()]
+        close = difflib.get_close_matches(name, stored, n=3, cutoff=0.6) or stored[:3]
+        more = " (see `folio docs`)" if len(stored) > len(close) else ""
+        raise ConfigError(f"no document '{name}'; closest: {', '.join(close)}{more}")
+    return resolved or None
+
+
 def _print_stream(session, question: str, documents: list[str] | None) -> Answer:
     """Stream one answer, then list the sources it cites. On a terminal the answer is shown as rendered
     Markdown (redrawn as it streams); in a pipe or a log it is the plain text."""
@@ -206,6 +226,7 @@ def ask(
         if not parts.store.documents():
             errors.print(NO_DOCUMENTS, highlight=False, markup=False)
             raise typer.Exit(1)
+        document = _resolve(parts.store, document)
         session = parts.session()
         if json_out:
             answer = session.answer(question, document or None)
@@ -246,6 +267,7 @@ def chat(
     try:
         parts = open_components(load_settings())
         chats = open_conversations(parts.settings.folio_data_dir)
+        document = _resolve(parts.store, document)
         session = parts.session()
         if resume:
             saved = chats.find(resume)

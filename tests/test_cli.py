@@ -242,3 +242,20 @@ def test_a_copy_of_a_stored_file_is_a_skipped_duplicate_not_a_failure(tmp_path, 
     table = run("ingest", str(docs))
     assert table.returncode == 0 and "duplicate" in table.stdout and "0 failed" in table.stdout
     assert "[2/2] duplicate: zz-copy.pdf" in table.stderr
+
+
+def test_ask_doc_takes_a_prefix_and_an_unknown_name_is_an_error_naming_what_exists(tmp_path, run):
+    make_pdf(tmp_path / "docs" / "amazon-rainforest.pdf", ["About 60% of the Amazon rainforest is in Brazil."])
+    make_pdf(tmp_path / "docs" / "saturn.pdf", ["Saturn has a large ring system made of ice."])
+    assert run("ingest", str(tmp_path / "docs")).returncode == 0
+    prefixed = run("ask", "--doc", "amazon", "--json", "How much of the rainforest is in Brazil?")
+    assert prefixed.returncode == 0, prefixed.stderr
+    assert {s["source"] for s in json.loads(prefixed.stdout)["sources"]} == {"amazon-rainforest.pdf"}
+
+    missing = run("ask", "--doc", "amazon-forest.pdf", "How much of the rainforest is in Brazil?")
+    assert missing.returncode == 2 and missing.stdout == ""
+    [line] = missing.stderr.strip().splitlines()
+    assert line == "error: no document 'amazon-forest.pdf'; closest: amazon-rainforest.pdf (see `folio docs`)"
+    ambiguous = run("ask", "--doc", "", "--json", "Which rings?")
+    assert ambiguous.returncode == 2
+    assert "is ambiguous: it matches amazon-rainforest.pdf, saturn.pdf" in ambiguous.stderr
