@@ -7,13 +7,19 @@
 - `GET /v1/documents`, `POST /v1/documents` (multipart `file`; `?wait=false` queues it: 202 and `GET /v1/jobs/{id}`),
   `DELETE /v1/documents/{name}`.
 
-Errors use OpenAI's JSON shape. With FOLIO_API_KEY set, every route wants `Authorization: Bearer <key>`.
+Errors use OpenAI's JSON shape. With FOLIO_API_KEY set, every route wants `Authorization: Bearer <key>`
+(`GET /openapi.json`, the API's description, included). Without a key, writes from a browser page of another
+origin are refused all the same, and so is any Host header other than an IP address, localhost or
+FOLIO_ALLOWED_HOSTS. Request sizes are bounded (FOLIO_MAX_MESSAGES, FOLIO_MAX_MESSAGE_CHARS, FOLIO_MAX_REQUEST_KB,
+FOLIO_MAX_UPLOAD_MB) and checked before the body is read.
 Uses only the public API of `rag` and `ingest`, like the CLI and the UI.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import ipaddress
 import json
 import threading
 import time
@@ -21,11 +27,13 @@ import uuid
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
 from ingest import IngestJobs, Ingestor
@@ -82,16 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     libraries = _Libraries(settings)
     jobs = IngestJobs()  # queued uploads (?wait=false), worked through one at a time like the UI's
 
-    key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
-
-    @app.middleware("http")
-    async def authorised(request: Request, call_next):
-        """The key is checked before anything else, the request body included."""
-        given = request.headers.get("authorization", "")
-        if key and not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
-            message = "a valid API key is required (Authorization: Bearer …)"
-            return _error_response(401, message, "authentication_error")
-        return await call_next(request)
+    app.add_middleware(_Guard, settings=settings)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -124,6 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/v1/chat/completions")
     def chat(request: ChatRequest):
+        _check_size(request, settings)
         parts = libraries.get(request.model)
         if request.messages[-1].role != "user" or not request.messages[-1].text.strip():
             raise ApiError(400, "the last message must be a non-empty user message", code="invalid_messages")
@@ -150,7 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
         """Ingest one PDF; with `wait=false` it is queued instead: 202 and the job's status URL."""
         parts = libraries.get(model)
         limit = parts.settings.folio_max_upload_mb * 1024 * 1024
-        data = file.file.read(limit + 1)
+        data = file.file.read(limit + 1)  # the body is already capped (_Guard): this caps the file within it
         if len(data) > limit:
             raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
         name = file.filename or "upload.pdf"
@@ -180,6 +180,133 @@ def create_app(settings: Settings) -> FastAPI:
         return {"source": deleted.source, "deleted": True}
 
     return app
+
+
+def _check_size(request: ChatRequest, settings: Settings) -> None:
+    """Refuse a conversation longer than the limits (400 naming the setting): each earlier turn costs time before
+    the first token, and one huge message is searched word by word."""
+    if len(request.messages) > settings.folio_max_messages:
+        raise ApiError(400, f"{len(request.messages)} messages are more than the {settings.folio_max_messages} "
+                            "a request may carry (FOLIO_MAX_MESSAGES): start a new conversation",
+                       code="too_many_messages")  # fmt: skip
+    longest = max(len(message.text) for message in request.messages)
+    if longest > settings.folio_max_message_chars:
+        raise ApiError(400, f"a message of {longest:,} characters is longer than the "
+                            f"{settings.folio_max_message_chars:,} allowed (FOLIO_MAX_MESSAGE_CHARS)",
+                       code="message_too_long")  # fmt: skip
+
+
+class _Guard:
+    """Checks every request before the app reads its body, in this order: the Host header (an IP address,
+    localhost or FOLIO_ALLOWED_HOSTS: a web page cannot reach a loopback server through a name of its own), a
+    write from a browser page of another origin (refused with or without a key: a plain form POST needs no CORS
+    preflight), the API key, then the body's size (Content-Length, then a running count while it arrives, so an
+    oversized upload is never written to disk) and its pace (FOLIO_BODY_TIMEOUT without a byte: 408)."""
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.settings = app, settings
+        self.key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        refusal = self._refusal(scope, headers)
+        if refusal:
+            return await refusal(scope, receive, send)
+        limit, setting = self._body_limit(scope["path"])
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return await _too_large(limit, setting)(scope, receive, send)
+        await self._capped(scope, receive, send, limit, setting)
+
+    def _refusal(self, scope, headers: Headers) -> JSONResponse | None:
+        host = _hostname(headers.get("host", ""))
+        if not _is_address(host) and host not in self.settings.allowed_hosts:
+            message = f"this server does not answer to the host name '{host}' (FOLIO_ALLOWED_HOSTS)"
+            return _error_response(400, message, code="host_not_allowed")
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and _cross_site(headers):
+            message = "writes from a web page of another origin are refused"
+            return _error_response(403, message, "permission_error", "cross_origin")
+        given = headers.get("authorization", "")
+        if self.key and not hmac.compare_digest(given.encode(), f"Bearer {self.key}".encode()):
+            message = "a valid API key is required (Authorization: Bearer …)"
+            return _error_response(401, message, "authentication_error")
+        return None
+
+    def _body_limit(self, path: str) -> tuple[int, str]:
+        """The most bytes a request body to `path` may have: an upload's file and its multipart framing, or JSON."""
+        if path.rstrip("/") == "/v1/documents":
+            return self.settings.folio_max_upload_mb * 2**20 + 64 * 1024, "FOLIO_MAX_UPLOAD_MB"
+        return self.settings.folio_max_request_kb * 1024, "FOLIO_MAX_REQUEST_KB"
+
+    async def _capped(self, scope, receive, send, limit: int, setting: str) -> None:
+        """Run the app with a body that stops at `limit` bytes or after FOLIO_BODY_TIMEOUT without one: the client
+        is answered 413 or 408 at once, and the app sees a disconnected client (what it already handles)."""
+        received, arrived, answered = 0, False, False
+
+        async def counted():
+            nonlocal received, arrived, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            if arrived:  # after the body: a disconnect, waited for as long as an answer streams
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.settings.folio_body_timeout)
+            except TimeoutError:
+                message, refusal = None, _error_response(408, "the request body stopped arriving", code="timeout")
+            else:
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    arrived = not message.get("more_body", False)
+                refusal = _too_large(limit, setting) if received > limit else None
+            if refusal is None:
+                return message
+            answered = True
+            await refusal(scope, receive, send)
+            return {"type": "http.disconnect"}
+
+        async def unless_answered(message):
+            if not answered:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, unless_answered)
+        except Exception:
+            if not answered:
+                raise
+
+
+def _too_large(limit: int, setting: str) -> JSONResponse:
+    size = f"{limit // 2**20} MB" if setting == "FOLIO_MAX_UPLOAD_MB" else f"{limit // 1024} KB"
+    return _error_response(413, f"the request body is larger than the {size} limit ({setting})", code="too_large")
+
+
+def _hostname(host: str) -> str:
+    """The name in a Host header, without its port ('[::1]:8000' → '::1')."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _is_address(host: str) -> bool:
+    """An IP address cannot be rebound to another server: only names can."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _cross_site(headers: Headers) -> bool:
+    """Whether a browser sent this request from a page of another origin (Sec-Fetch-Site, else Origin).
+    Clients that are not browsers (curl, the openai library) send neither header."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = headers.get("origin")
+    return origin is not None and urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
 
 
 class _Libraries:

@@ -103,10 +103,18 @@ class ChatSession:
         self._searched = ""
 
     def restore(self, turns: Sequence[tuple[str, str]]) -> None:
-        """Remember these (question, answer) turns instead: a conversation resumed from where it was saved."""
-        self.turns = []
-        for turn in turns:
-            self._remember(*turn)
+        """Remember these (question, answer) turns instead: a conversation resumed from where it was saved. The
+        newest turns that fit in `history_tokens` are kept as `_remember` keeps them, each counted once from the
+        newest back (any length of history costs what the kept turns cost)."""
+        kept, budget = [], self.history_tokens
+        for turn in reversed(turns):
+            budget -= sum(count_tokens(part) for part in turn)
+            if budget < 0 and kept:
+                break
+            kept.append(tuple(turn))
+            if budget < 0:
+                break
+        self.turns = kept[::-1]
         self._searched = turns[-1][0] if turns else ""
 
     def answer(self, question: str, documents: Sequence[str] | None = None) -> Answer:

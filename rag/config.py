@@ -58,6 +58,23 @@ class Settings(BaseSettings):
     # web UI and API
     folio_password: SecretStr | None = None
     folio_api_key: SecretStr | None = None
+    # host names the API answers to besides IP addresses and localhost (comma-separated): any other Host header is
+    # refused, so a web page cannot reach a loopback server through a name of its own (DNS rebinding)
+    folio_allowed_hosts: str = ""
+    # what one API request may carry: messages, characters of one message, bytes of a JSON body; an upload's body
+    # is bounded by FOLIO_MAX_UPLOAD_MB. Each earlier turn costs time before the first token, and a 10 MB message
+    # took 58 s and 1.8 GB (issue 28); past the limits a request is refused with a message naming the setting.
+    folio_max_messages: int = Field(default=100, ge=1)
+    folio_max_message_chars: int = Field(default=20_000, ge=1)
+    folio_max_request_kb: int = Field(default=1024, ge=1)
+    folio_body_timeout: float = Field(default=30.0, gt=0)  # seconds a request body may go without sending a byte
+    # collections that `folio serve` and the UI may create (reading one never creates it)
+    folio_max_collections: int = Field(default=20, ge=1)
+
+    @property
+    def allowed_hosts(self) -> set[str]:
+        """Host names accepted in a request's Host header besides IP addresses (always) and localhost."""
+        return {"localhost", *(name.strip().lower() for name in self.folio_allowed_hosts.split(",") if name.strip())}
 
     @property
     def chroma_path(self) -> Path:
