@@ -42,6 +42,11 @@ def _fail(error: FolioError) -> None:
     raise typer.Exit(2)
 
 
+def _counted(n: int, noun: str) -> str:
+    """'1 page', '2 pages'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _open(settings: Settings):
     from rag import open_library
 
@@ -71,7 +76,8 @@ def ingest(
             def progress(source, result):
                 nonlocal pages, chunks, done
                 if result is None:
-                    bar.update(task, description=f"{_shown(source[-40:])}  ({pages} pages, {chunks} chunks)")
+                    so_far = f"{_counted(pages, 'page')}, {_counted(chunks, 'chunk')}"
+                    bar.update(task, description=f"{_shown(source[-40:])}  ({so_far})")
                     return
                 pages, chunks, done = pages + result.pages, chunks + result.chunks, done + 1
                 bar.advance(task)

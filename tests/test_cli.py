@@ -202,16 +202,13 @@ def test_ask_on_an_empty_library_says_how_to_add_documents_and_help_shows_flags_
     assert "--doc FILE.pdf" in helped.stdout and "list[str]" not in helped.stdout
 
 
-def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
+def on_a_terminal(settings, *args: str) -> str:
+    """What `folio ARGS` shows on a terminal (a pty for stdout and stderr); asserts it exits 0."""
     import pty
 
-    make_pdf(tmp_path / "docs" / "moons.pdf", ["Titan is the largest moon of Saturn. Ganymede orbits Jupiter."])
-    assert run("ingest", str(tmp_path / "docs")).returncode == 0
     env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir), "COLUMNS": "120"}
     leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [FOLIO, "ask", "Which is the largest moon of Saturn?"], stdout=follower, stderr=follower, env=env
-    )
+    process = subprocess.Popen([FOLIO, *args], stdout=follower, stderr=follower, env=env)
     os.close(follower)
     shown = b""
     while True:
@@ -223,7 +220,13 @@ def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
             break
         shown += piece
     assert process.wait(timeout=120) == 0
-    text = shown.decode("utf-8", "replace")
+    return shown.decode("utf-8", "replace")
+
+
+def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
+    make_pdf(tmp_path / "docs" / "moons.pdf", ["Titan is the largest moon of Saturn. Ganymede orbits Jupiter."])
+    assert run("ingest", str(tmp_path / "docs")).returncode == 0
+    text = on_a_terminal(settings, "ask", "Which is the largest moon of Saturn?")
     assert "Titan is the largest moon of Saturn" in text
     assert "> Titan" not in text and "*moons.pdf" not in text  # Markdown rendered, not printed raw
 
@@ -259,3 +262,10 @@ def test_ask_doc_takes_a_prefix_and_an_unknown_name_is_an_error_naming_what_exis
     ambiguous = run("ask", "--doc", "", "--json", "Which rings?")
     assert ambiguous.returncode == 2
     assert "is ambiguous: it matches amazon-rainforest.pdf, saturn.pdf" in ambiguous.stderr
+
+
+def test_ingest_progress_on_a_terminal_says_1_page_not_1_pages(tmp_path, settings):
+    make_pdf(tmp_path / "docs" / "a.pdf", ["Titan is the largest moon of Saturn."])
+    make_pdf(tmp_path / "docs" / "b.pdf", ["Ganymede orbits Jupiter."])
+    text = on_a_terminal(settings, "ingest", str(tmp_path / "docs"))
+    assert "(1 page, 1 chunk)" in text and "1 pages" not in text and "1 chunks" not in text
