@@ -398,7 +398,7 @@ def served_models(base_url: str, _llm) -> list[str]:
 
 def collection_panel(parts: Components) -> None:
     """Switch to another collection (a separate library with its own chats), or start a new one."""
-    from rag import check_collection_name, collection_names
+    from rag import collection_names, create_collection
 
     current = parts.settings.folio_collection
     names = sorted({current, *collection_names(parts.settings)})
@@ -409,7 +409,7 @@ def collection_panel(parts: Components) -> None:
         name = st.text_input("Name", key="new-collection").strip()
         if st.button("Create and open", key="create-collection") and name:
             try:
-                components(check_collection_name(name))  # opening creates it
+                create_collection(load_settings(), name)  # the one place the UI creates one (FOLIO_MAX_COLLECTIONS)
                 open_collection(name)
             except FolioError as error:
                 st.error(literal(str(error)))

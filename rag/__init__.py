@@ -30,6 +30,7 @@ _HOMES = {
     "Message": "rag.conversations",
     "check_collection_name": "rag.store",
     "collection_names": "rag.store",
+    "create_collection": "rag.components",
     "open_conversations": "rag.conversations",
     "attribute": "rag.display",
     "html_text": "rag.display",

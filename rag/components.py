@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.answer import ChatSession
 from rag.config import Settings, llm_enabled
 from rag.embed import Embedder, make_embedder
+from rag.errors import ConfigError
 from rag.retrieve import Retriever
-from rag.store import Store, check_collection_name, open_store
+from rag.store import Store, check_collection_name, collection_names, open_store
 
 if TYPE_CHECKING:
     from rag.llm import ChatModel
@@ -33,7 +35,7 @@ class Components:
 
 def open_components(settings: Settings) -> Components:
     """Embedder, store, retriever and (if configured) the LLM client for these settings."""
-    embedder = make_embedder(settings)
+    embedder = shared_embedder(settings)
     embedder.warm_up()  # overlaps opening the store; the first question needs the model
     store = open_store(settings, embedder)
     retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
@@ -46,5 +48,33 @@ def open_components(settings: Settings) -> Components:
 
 
 def open_collection(settings: Settings, name: str) -> Components:
-    """The components of the collection `name` in the configured store; ConfigError for a name Chroma refuses."""
+    """The components of the collection `name` in the configured store; ConfigError for a name Chroma refuses.
+    Opening a collection that does not exist creates it: callers that only read check `collection_names` first,
+    and creating one on purpose is `create_collection`."""
     return open_components(settings.model_copy(update={"folio_collection": check_collection_name(name)}))
+
+
+def create_collection(settings: Settings, name: str) -> Components:
+    """Create the collection `name` (or open it, if it exists); ConfigError past FOLIO_MAX_COLLECTIONS."""
+    existing = collection_names(settings)
+    if check_collection_name(name) not in existing and len(existing) >= settings.folio_max_collections:
+        raise ConfigError(
+            f"there are already {len(existing)} collections, the most this library may have "
+            f"(FOLIO_MAX_COLLECTIONS={settings.folio_max_collections}): delete one or raise the limit"
+        )
+    return open_collection(settings, name)
+
+
+_embedders: dict[tuple, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def shared_embedder(settings: Settings) -> Embedder:
+    """One embedder per process for each embedding configuration, whatever the number of collections: MiniLM
+    holds 150-175 MB, and six collections with one each took a server from 617 to 1,444 MB (issue 28)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    config = (settings.folio_embedding, settings.folio_openai_embedding_model, settings.openai_base_url, key)
+    with _embedders_lock:
+        if config not in _embedders:
+            _embedders[config] = make_embedder(settings)
+        return _embedders[config]

@@ -152,3 +152,20 @@ def test_a_body_without_a_length_is_cut_at_the_limit_and_a_stalled_one_times_out
     stalled = _raw(api, _upload_head(port, "1000"), b"--b\r\n")  # says 1000 bytes, sends 5, then nothing
     assert stalled.startswith(b"HTTP/1.1 408")
     assert httpx.get(f"{api}/documents").json()["data"] == []
+
+
+def test_collections_share_one_embedder_and_creating_one_is_explicit_and_limited(serve, settings):
+    from rag import ConfigError, collection_names, create_collection, open_collection
+
+    first = create_collection(settings, "first")
+    assert open_collection(settings, "second").embedder is first.embedder  # one model per process
+    limited = settings.model_copy(update={"folio_max_collections": len(collection_names(settings))})
+    with pytest.raises(ConfigError, match="FOLIO_MAX_COLLECTIONS=2"):
+        create_collection(limited, "third")
+    assert create_collection(limited, "first").store is not None  # an existing one opens
+    api = serve()
+    for name in ("third", "fourth"):  # reading, asking and uploading never create one
+        assert httpx.get(f"{api}/documents", params={"model": f"folio:{name}"}).status_code == 404
+        asked = {"model": f"folio:{name}", "messages": [{"role": "user", "content": "Where?"}]}
+        assert httpx.post(f"{api}/chat/completions", json=asked, timeout=HANG_GUARD).status_code == 404
+    assert collection_names(settings) == ["first", "second"]

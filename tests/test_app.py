@@ -369,3 +369,14 @@ def test_page_labels_document_names_and_chat_titles_are_shown_as_typed_never_liv
     assert "gate code" in title
     for shown in (panel.label, caption, title):
         assert live_markdown(shown) == [], shown
+
+
+def test_creating_a_collection_past_the_limit_is_refused_naming_the_setting(settings, monkeypatch):
+    from rag import collection_names
+
+    monkeypatch.setenv("FOLIO_MAX_COLLECTIONS", "1")
+    at = _fresh(monkeypatch)  # opens the configured collection: the one allowed
+    at.sidebar.text_input(key="new-collection").input("projects").run()
+    at.sidebar.button(key="create-collection").click().run()
+    assert any("FOLIO\\_MAX\\_COLLECTIONS" in e.value for e in at.sidebar.error)
+    assert collection_names(settings) == ["folio"]
