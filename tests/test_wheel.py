@@ -1,61 +1,61 @@
-"""The built wheel runs on its own: installed into a fresh virtual environment (pinned versions from uv.lock),
-`folio up --no-browser` serves a healthy UI and `folio serve` answers /v1/models."""
+"""The built wheel runs on its own: the README's wheel commands, run as written in a copy of the project, install
+it into a fresh virtual environment (pinned versions from uv.lock); `folio up --no-browser` serves a healthy UI,
+`folio serve` answers /v1/models, and SIGTERM leaves nothing listening."""
 
 import os
+import re
 import shutil
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.test_first_run import stop_and_check_nothing_listens, wait_until_healthy
 
 pytestmark = pytest.mark.slow
-UV = shutil.which("uv")
+BUILD_INPUTS = ["pyproject.toml", "uv.lock", "README.md", "rag", "ingest"]  # what `uv build` reads
+BUILD_INPUTS += ["folio_cli.py", "folio_server.py", "streamlit_app.py"]
 
 
-def _status(url: str, seconds: float = 180) -> int:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=2).status
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+def readme_wheel_commands() -> list[str]:
+    """The lines of README.md's fenced bash block that starts with `uv build`."""
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    [block] = [b for b in blocks if b.startswith("uv build")]
+    return block.strip().splitlines()
 
 
-def _run(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, **kwargs)
+@pytest.mark.skipif(shutil.which("uv") is None or shutil.which("python3.11") is None, reason="uv builds the wheel")
+def test_the_readme_wheel_commands_install_a_wheel_that_serves_the_ui_and_the_api(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in BUILD_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(ROOT / name, project / name)
+    *install, start = readme_wheel_commands()
+    assert start == "folio-env/bin/folio up"
+    done = subprocess.run(
+        ["bash", "-ec", "\n".join(install)], cwd=project, capture_output=True, text=True, timeout=1800
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    return done
-
-
-@pytest.mark.skipif(UV is None, reason="uv builds the wheel")
-def test_the_wheel_installs_into_a_fresh_venv_and_serves_the_ui_and_the_api(tmp_path):
-    _run(UV, "build", "--wheel", "--out-dir", str(tmp_path / "dist"), cwd=ROOT)
-    [wheel] = (tmp_path / "dist").glob("folio-*.whl")
+    [wheel] = (project / "dist").glob("folio-*.whl")
     names = subprocess.run(["unzip", "-l", str(wheel)], capture_output=True, text=True).stdout
     assert "streamlit_app.py" in names and "bench/" not in names and "sample_docs/" not in names
-    pins = tmp_path / "requirements.txt"
-    _run(UV, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "-o", str(pins), cwd=ROOT)
-    _run(UV, "venv", "--python", "3.11", str(tmp_path / "venv"))
-    python = tmp_path / "venv" / "bin" / "python"
-    _run(UV, "pip", "install", "--python", str(python), "-r", str(pins), str(wheel), "--link-mode", "copy")
 
-    env = {**os.environ, "FOLIO_DATA_DIR": str(tmp_path / "data"), "VIRTUAL_ENV": str(tmp_path / "venv")}
-    folio = str(tmp_path / "venv" / "bin" / "folio")
+    env = {**os.environ, "FOLIO_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CHROMA_HOST", None)
+    folio = str(project / "folio-env" / "bin" / "folio")
     outside = tmp_path / "elsewhere"  # not a checkout: no sample_docs, no .streamlit
     outside.mkdir()
     ui_port, api_port = free_port(), free_port()
-    ui = subprocess.Popen([folio, "up", "--no-browser", "--port", str(ui_port)], cwd=outside, env=env)
-    api = subprocess.Popen([folio, "serve", "--port", str(api_port)], cwd=outside, env=env)
+    quiet = {"cwd": outside, "env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL}
+    ui = subprocess.Popen([folio, "up", "--no-browser", "--port", str(ui_port)], **quiet)
+    api = subprocess.Popen([folio, "serve", "--port", str(api_port)], **quiet)
     try:
-        assert _status(f"http://127.0.0.1:{ui_port}/_stcore/health") == 200
-        assert _status(f"http://127.0.0.1:{api_port}/v1/models") == 200
+        wait_until_healthy(ui, f"http://127.0.0.1:{ui_port}/_stcore/health")
+        wait_until_healthy(api, f"http://127.0.0.1:{api_port}/v1/models")
     finally:
-        ui.terminate()
-        api.terminate()
-        ui.wait(timeout=30)
-        api.wait(timeout=30)
+        for process, port in ((ui, ui_port), (api, api_port)):
+            if process.poll() is None:
+                stop_and_check_nothing_listens(process, port)
