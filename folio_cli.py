@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -328,12 +335,14 @@ def chats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 
 def _progress_bar(json_out: bool) -> Progress:
-    """A progress bar on stderr, off for --json and when stderr is not a terminal."""
+    """A progress bar on stderr (with an estimate of the time left), off for --json and when stderr is not a
+    terminal."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=errors,
         disable=json_out or not errors.is_terminal,
     )
@@ -352,11 +361,10 @@ def evaluate(
     Page-level rows (file, page, answers) give hit@1/hit@5/MRR@10 and the answer metrics; every row, and
     document-level rows (files: acceptable files, no page), give doc_hit@1/doc_hit@5/doc_mrr@10.
     """
-    import contextlib
     import json
     import tempfile
 
-    from ingest import Ingestor
+    from ingest import Ingestor, find_pdfs
     from rag import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions, open_components
 
     with tempfile.TemporaryDirectory(prefix="folio-eval-") as tmp:
@@ -365,13 +373,16 @@ def evaluate(
             parts = open_components(settings)
         except FolioError as error:
             _fail(error)
-        with (
-            console.status("ingesting the dataset's PDFs", spinner="dots") if not json_out else contextlib.nullcontext()
-        ):
-            Ingestor.of(parts).folders([dataset / "pdfs"])
         questions = load_questions(dataset, limit)
         k = settings.folio_top_k  # the retriever returns 2k chunks, the ranking MRR@10 reads
-        with _progress_bar(json_out) as bar:
+        with _progress_bar(False) as bar:  # on stderr: --json's stdout stays clean
+            files = bar.add_task("ingest", total=len(find_pdfs([dataset / "pdfs"])))
+
+            def ingested(_source, result) -> None:
+                if result is not None:
+                    bar.advance(files)
+
+            Ingestor.of(parts).folders([dataset / "pdfs"], progress=ingested)
             retrievals = bar.add_task("retrieval", total=len(questions))
             answers = bar.add_task("answers", total=len(questions) + len(OFF_TOPIC))
 

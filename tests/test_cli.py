@@ -92,7 +92,8 @@ def test_ask_answers_offline_with_sources_as_json(tmp_path, run):
     assert answer["sources"][0]["source"] == "saturn.pdf" and "2" in answer["sources"][0]["pages"]
 
 
-def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
+def small_dataset(tmp_path) -> Path:
+    """Two SQuAD PDFs, every 20th of their questions and one document-level question."""
     dataset = tmp_path / "set"
     (dataset / "pdfs").mkdir(parents=True)
     for name in ("00_Super_Bowl_50.pdf", "16_Amazon_rainforest.pdf"):
@@ -104,10 +105,16 @@ def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
     ]
     document_level = {"question": "Which team won Super Bowl 50?", "files": ["00_Super_Bowl_50.pdf"]}
     (dataset / "questions.jsonl").write_text("\n".join([*lines[::20], json.dumps(document_level)]))
+    return dataset
+
+
+def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
+    dataset = small_dataset(tmp_path)
+    lines = (dataset / "questions.jsonl").read_text().splitlines()[:-1]
     result = run("eval", str(dataset), "--json")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
-    assert metrics["questions"] == len(lines[::20]) + 1
+    assert metrics["questions"] == len(lines) + 1
     assert metrics["doc_hit@5"] >= metrics["hit@5"] and "strict_citation" in metrics
     assert metrics["hit@5"] >= 0.8 and metrics["answer_contains_gold"] >= 0.6
     assert 0 <= metrics["hit@1"] <= metrics["hit@5"] <= 1
@@ -269,3 +276,9 @@ def test_ingest_progress_on_a_terminal_says_1_page_not_1_pages(tmp_path, setting
     make_pdf(tmp_path / "docs" / "b.pdf", ["Ganymede orbits Jupiter."])
     text = on_a_terminal(settings, "ingest", str(tmp_path / "docs"))
     assert "(1 page, 1 chunk)" in text and "1 pages" not in text and "1 chunks" not in text
+
+
+def test_eval_shows_its_progress_on_a_terminal_even_with_json(tmp_path, settings):
+    text = on_a_terminal(settings, "eval", str(small_dataset(tmp_path)), "--json")
+    assert "ingest" in text and "2/2" in text  # the PDFs, then the questions, counted
+    assert "retrieval" in text and "answers" in text
