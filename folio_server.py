@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Request, UploadFile
@@ -53,15 +52,22 @@ from rag import (
 MODEL = "folio"
 
 
+class ContentPart(BaseModel, extra="allow"):
+    """One part of a message's content: a text part's `text` must be a string (anything else is a 400)."""
+
+    type: str
+    text: str | None = None
+
+
 class ChatMessage(BaseModel):
     role: str
-    content: str | list[dict[str, Any]] | None = None
+    content: str | list[ContentPart] | None = None
 
     @property
     def text(self) -> str:
         """The message's text (content parts of other kinds, such as images, are left out)."""
         if isinstance(self.content, list):
-            return "".join(part.get("text", "") for part in self.content if part.get("type") == "text")
+            return "".join(part.text or "" for part in self.content if part.type == "text")
         return self.content or ""
 
 
@@ -98,10 +104,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {}
-        if first.get("type") == "json_invalid":
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
             return _error_response(400, "request body is not valid JSON", code="invalid_json")
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        # the deepest error: of a union (text or content parts), the branch the value was meant for
+        first = max(errors, key=lambda e: len(e.get("loc", ())), default={})
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body" and "[" not in str(part))
         return _error_response(400, f"invalid request: {where or 'body'}: {first.get('msg', 'bad value')}")
 
     @app.exception_handler(HTTPException)

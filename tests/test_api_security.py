@@ -169,3 +169,12 @@ def test_collections_share_one_embedder_and_creating_one_is_explicit_and_limited
         asked = {"model": f"folio:{name}", "messages": [{"role": "user", "content": "Where?"}]}
         assert httpx.post(f"{api}/chat/completions", json=asked, timeout=HANG_GUARD).status_code == 404
     assert collection_names(settings) == ["first", "second"]
+
+
+def test_a_content_part_whose_text_is_not_a_string_is_a_400_in_openai_shape(serve):
+    api = serve()
+    for text in (5, ["a"], {"b": 1}):
+        message = {"role": "user", "content": [{"type": "text", "text": text}]}
+        answer = httpx.post(f"{api}/chat/completions", json={"messages": [message]}, timeout=HANG_GUARD)
+        assert answer.status_code == 400, text
+        assert answer.json()["error"]["type"] == "invalid_request_error" and "text" in answer.json()["error"]["message"]
