@@ -84,7 +84,7 @@ def _organisation(cover: str, flat: str, title: str) -> tuple[str, tuple[str, ..
         # the dateline before the name: "PURCHASE, N.Y. - July 13, 2023 - PepsiCo, Inc."
         name = name or re.split(r"\s(?:--|[-–—])\s", release.group("org"))[-1].strip(" ,-–")
     if not name:
-        name = _title_organisation(title)
+        name = _title_organisation(title) or _named_body(cover)
     return _tidy_name(name), tuple(sorted(t for t in tickers if t.isupper()))
 
 
@@ -103,8 +103,21 @@ def _name_before(head: str) -> str:
 
 def _title_organisation(title: str) -> str:
     """ "10-K - 02/07/2019 - 3M Company" → "3M Company"; "Form 8-K for Pepsico INC filed 05/30/2023" → "Pepsico INC"."""
-    match = re.search(r"\bfor\s+(.+?)\s+filed\b", title or "", re.I) or re.search(r"-\s*([^-]+)$", title or "")
-    return match.group(1).strip() if match else ""
+    match = re.search(r"\bfor\s+(.+?)\s+filed\b", title or "", re.I) or re.search(r"\s-\s*([^-]+)$", title or "")
+    name = match.group(1).strip() if match else ""
+    return "" if re.search(r"\.\w{2,4}$", name) else name  # not a file name ("… - 230315.docx")
+
+
+_BODY = re.compile(
+    r"^(?:The\s+)?(?:[A-Z][\w.&'-]*\s+){0,6}(?:Board|Agency|Administration|Department|Ministry|University|Hospital|"
+    r"Institute|Foundation|Council|Commission|Authority|Bank|Inc\.?|Corporation|Company|Ltd\.?|LLC|plc)\b.*$"
+)
+
+
+def _named_body(cover: str) -> str:
+    """An organisation named on a line of its own near the top ("National Transportation Safety Board")."""
+    lines = [line.strip() for line in cover.splitlines() if line.strip()][:8]
+    return next((line for line in lines if len(line.split()) <= 8 and _BODY.match(line)), "")
 
 
 def _tidy_name(name: str) -> str:

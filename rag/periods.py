@@ -47,6 +47,10 @@ DATE_PATTERNS = [
     re.compile(rf"\b{_MONTH}\s+{_DAY}\s*,?\s+{_YEAR}\b", re.IGNORECASE),  # June 30, 2022 (also "30 , 2022")
     re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),  # 30 June 2022
     re.compile(rf"\b{_YEAR}-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b"),  # 2022-06-30
+    re.compile(rf"\b{_MONTH}-{_DAY}-{_YEAR}\b", re.IGNORECASE),  # Oct-16-2023
+    # 12/08/2007 (month first, as in US forms; day first when the first number cannot be a month: 26/10/2023)
+    re.compile(rf"\b(?P<month>[01]?\d)/(?P<day>[0-3]?\d)/{_YEAR}\b"),
+    re.compile(rf"\b(?P<day>(?:1[3-9]|2\d|3[01]))/(?P<month>[01]?\d)/{_YEAR}\b"),
 ]
 _ORD = r"(?P<ord>" + "|".join(ORDINALS) + r")"
 _FY = r"(?:fy|fiscal(?:\s+year)?)"
