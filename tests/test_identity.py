@@ -201,8 +201,9 @@ def test_identities_of_real_documents_match_the_hand_written_ones(dataset, least
     one fails here."""
     import json
 
-    from ingest.identity import OPENING_CHARS
     from conftest import ROOT, SHARED_EVAL
+
+    from ingest.identity import OPENING_CHARS
 
     expected = json.loads((ROOT / "tests" / "data" / "identities.json").read_text())
     right = [0, 0, 0]
