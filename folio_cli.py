@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
-from rag import ConfigError, FolioError, load_settings, printable
+from rag import ConfigError, FolioError, inert, load_settings, printable
 
 if TYPE_CHECKING:
     from rag import Answer, Settings
@@ -130,14 +130,26 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     except FolioError as error:
         _fail(error)
     if json_out:
-        print(json.dumps([asdict(d) for d in documents], indent=2))
+        described = [asdict(d) | {"identity": d.identity.label if d.identity else ""} for d in documents]
+        print(json.dumps(described, indent=2))
         return
     table = Table(
-        Column("document", overflow="fold"), "pages", "chunks", "ingested", Column("warnings", overflow="fold")
+        Column("document", overflow="fold"),
+        Column("what it is", overflow="fold"),
+        "pages",
+        "chunks",
+        "ingested",
+        Column("warnings", overflow="fold"),
     )
     for d in documents:
+        what = d.identity.label if d.identity else ""
         table.add_row(
-            Text(printable(d.source)), str(d.pages), str(d.chunks), d.ingested_at, Text(printable(d.warnings))
+            Text(printable(d.source)),
+            Text(printable(what)),
+            str(d.pages),
+            str(d.chunks),
+            d.ingested_at,
+            Text(printable(d.warnings)),
         )
     console.print(table if documents else NO_DOCUMENTS)
 
@@ -203,7 +215,7 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
             if isinstance(event, Token):
                 text += printable(event.text)
                 if live:
-                    live.update(Markdown(text), refresh=True)
+                    live.update(Markdown(inert(text), hyperlinks=False), refresh=True)  # a model's links stay text
                 else:
                     console.out(printable(event.text), end="", highlight=False)
             elif isinstance(event, Error):
@@ -214,7 +226,9 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
     for source in answer.cited_sources:
         snippet = " ".join(source.text.split())[:160]
         console.print(
-            f"[bold]\\[{source.n}][/bold] {_shown(source.source)}, {source.pages_label}: [dim]{_shown(snippet)}…[/dim]",
+            f"[bold]\\[{source.n}][/bold] {_shown(source.source)}"
+            + (f" ({_shown(source.document)})" if source.document else "")
+            + f", {_shown(source.pages_label)}: [dim]{_shown(snippet)}…[/dim]",
             highlight=False,
         )
     return answer

@@ -46,8 +46,10 @@ class DocumentIdentity:
 
     @property
     def label(self) -> str:
-        """ "JPMorgan Chase & Co., 10-Q quarterly report, Q2 fiscal 2022 (quarter ended June 30, 2022)"."""
-        return ", ".join(part for part in (self.organisation, self.kind, self.period and self.period.label) if part)
+        """What a citation names: "JPMorgan Chase & Co. 10-Q, Q2 fiscal 2022 (quarter ended June 30, 2022)"."""
+        form = re.match(r"\d+-[A-Z]\b", self.kind)  # an SEC form says what it is: "10-Q quarterly report" → "10-Q"
+        what = " ".join(part for part in (self.organisation, form.group() if form else self.kind) if part)
+        return ", ".join(part for part in (what, self.period and self.period.label) if part)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str)

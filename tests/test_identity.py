@@ -138,7 +138,8 @@ def test_identity_round_trips_through_the_registry_and_older_versions_are_ignore
     assert DocumentIdentity.from_json(identity.to_json()) == identity
     assert DocumentIdentity.from_json(identity.to_json().replace('"version": 1', '"version": 0')) is None
     assert DocumentIdentity.from_json("") is None and DocumentIdentity.from_json("{not json") is None
-    assert identity.label == "Best Buy Co., Inc., 10-K annual report, fiscal year 2023 (ended January 28, 2023)"
+    assert identity.label == "Best Buy Co., Inc. 10-K, fiscal year 2023 (ended January 28, 2023)"
+    assert DocumentIdentity(kind="clinical trial protocol").label == "clinical trial protocol"
 
 
 def test_identify_a_filing_cover_page():
@@ -219,3 +220,61 @@ def test_identities_of_real_documents_match_the_hand_written_ones(dataset, least
         else:
             right[2] += not period and not got.period
     assert all(r >= n for r, n in zip(right, least, strict=True)), right
+
+
+def _filing(tmp_path, name: str, quarter_end: str, net_income: str):
+    """A two-page 10-Q of one company: the cover names its quarter; the body is the same table as its neighbour's,
+    with another figure (what look-alike filings are)."""
+    from conftest import make_pdf
+
+    cover = (
+        f"UNITED STATES SECURITIES AND EXCHANGE COMMISSION\nFORM 10-Q\nFor the quarterly period ended {quarter_end}\n"
+        "Globex Holdings Corp.\n(Exact name of registrant as specified in its charter)\n"
+    )
+    body = (
+        "Consolidated statements of income. Net revenue increased due to higher volumes in every segment. "
+        f"Net income attributable to shareholders was {net_income} million for the quarter. "
+        "Operating expenses rose with wages and marketing."
+    )
+    return make_pdf(tmp_path / name, [cover, body])
+
+
+def test_a_question_naming_the_quarter_finds_that_filing_first(tmp_path, store, embedder, settings):
+    """Real PDFs, Chroma and embedder: two quarters of one company's report with the same text; the question names
+    the quarter (or "most recent"), and that filing's page comes first, labelled with what the document is."""
+    from ingest import ingest_paths
+    from rag.retrieve import Retriever
+
+    folder = tmp_path / "filings"
+    _filing(folder, "globex-q1.pdf", "March 31, 2023", "412")
+    _filing(folder, "globex-q2.pdf", "June 30, 2023", "587")
+    report = ingest_paths([folder], store, embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap)
+    assert report.ok
+    labels = {d.source: d.identity.label for d in store.documents()}
+    assert labels["globex-q2.pdf"] == "Globex Holdings Corp. 10-Q, Q2 fiscal 2023 (quarter ended June 30, 2023)"
+    for question, gold in [
+        ("What was Globex's net income in the second quarter of 2023?", "globex-q2.pdf"),
+        ("What was Globex's net income for the quarter ended March 31, 2023?", "globex-q1.pdf"),
+        ("What net income did Globex report in its most recent quarter?", "globex-q2.pdf"),
+    ]:
+        chunks = Retriever(store, embedder).retrieve(question, 2).chunks
+        assert chunks[0].source == gold, question
+        assert chunks[0].metadata["document"] == labels[gold]
+
+
+def test_a_library_stored_before_identities_gets_them_without_re_embedding(tmp_path, store, embedder, settings):
+    from dataclasses import replace
+
+    from ingest import ingest_paths
+
+    folder = tmp_path / "filings"
+    _filing(folder, "globex-q1.pdf", "March 31, 2023", "412")
+    ingest = lambda: ingest_paths([folder], store, embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap)  # noqa: E731
+    ingest()
+    (record,) = store.documents()
+    store.update_record(replace(record, identity_json=""))  # as a round-2 library has it
+    assert store.documents()[0].identity is None
+    embedded = embedder.texts_embedded
+    report = ingest()
+    assert report.results[0].status == "unchanged" and embedder.texts_embedded == embedded
+    assert store.documents()[0].identity.period == Period("quarter", date(2023, 3, 31), 2023, 1)
