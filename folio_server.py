@@ -362,8 +362,8 @@ def _turns(messages: list[ChatMessage]) -> list[tuple[str, str]]:
 def _sources(answer: Answer) -> list[dict]:
     shown = answer.cited_sources or answer.sources
     return [
-        {"n": s.n, "file": s.source, "pages": s.pages_label, "page_start": s.page_start, "page_end": s.page_end,
-         "text": s.text, "score": round(s.score, 4)}
+        {"n": s.n, "file": s.source, "document": s.document, "pages": s.pages_label, "page_start": s.page_start,
+         "page_end": s.page_end, "text": s.text, "score": round(s.score, 4)}
         for s in shown
     ]  # fmt: skip
 
@@ -439,8 +439,9 @@ def _job(job) -> dict:
 
 
 def _document(record) -> dict:
-    return {"source": record.source, "pages": record.pages, "chunks": record.chunks,
-            "ingested_at": record.ingested_at, "warnings": record.warnings}  # fmt: skip
+    return {"source": record.source, "identity": record.identity.label if record.identity else "",
+            "pages": record.pages, "chunks": record.chunks, "ingested_at": record.ingested_at,
+            "warnings": record.warnings}  # fmt: skip
 
 
 def _error_response(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):

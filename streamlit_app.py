@@ -151,7 +151,8 @@ def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list
     confirming = st.session_state.get("confirm_delete")
     for doc in documents:
         counts = f"{counted(doc.pages, 'page')} · {counted(doc.chunks, 'chunk')}"
-        st.markdown(f"**{literal(doc.source)}**  \n{counts} · {doc.ingested_at[:16]}")
+        what = f"{label(doc.identity.label)}  \n" if doc.identity and doc.identity.label else ""
+        st.markdown(f"**{literal(doc.source)}**  \n{what}{counts} · {doc.ingested_at[:16]}")
         if confirming == doc.source:
             st.warning(f"Delete {literal(doc.source)} and its chunks?")
             yes, no = st.columns(2)
@@ -252,7 +253,8 @@ def show_page(source, page: int, record) -> None:
 
 def source_label(source) -> str:
     """ "[1] file.pdf, p. 3", the file name and the printed page label shown as typed."""
-    return f"\\[{source.n}\\] {label(source.source)}, {label(source.pages_label)}"
+    document = f" ({label(source.document)})" if source.document else ""
+    return f"\\[{source.n}\\] {label(source.source)}{document}, {label(source.pages_label)}"
 
 
 def keep_question() -> None:

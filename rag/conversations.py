@@ -169,7 +169,11 @@ class Conversations:
             if message.error:
                 lines += [f"> Error: {inert(message.error)}", ""]
             lines += [
-                "- " + inert(f"[{s.n}] {s.source}, {s.pages_label}: {' '.join(s.text.split())[:300]}")
+                "- "
+                + inert(
+                    f"[{s.n}] {s.source}{f' ({s.document})' if s.document else ''}, {s.pages_label}: "
+                    f"{' '.join(s.text.split())[:300]}"
+                )
                 for s in message.sources
             ]
             lines += [""] if message.sources else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -52,6 +53,11 @@ class ChatModel:
             max_retries=max_retries,
         )
         self._reachability = _Reachability(down_seconds)
+
+    @property
+    def shown_url(self) -> str:
+        """The server's address for messages, without credentials written into it (https://user:secret@host)."""
+        return re.sub(r"//[^/@\s]*@", "//", self.base_url)
 
     @property
     def reachable(self) -> bool:
@@ -110,7 +116,7 @@ class ChatModel:
     def _check_reachable(self) -> None:
         if not self.reachable:
             raise LLMUnreachable(
-                f"the LLM server at {self.base_url} could not be reached a moment ago "
+                f"the LLM server at {self.shown_url} could not be reached a moment ago "
                 f"(it is asked again {self._reachability.seconds:g} s after that)"
             )
 
@@ -133,7 +139,7 @@ class ChatModel:
         if isinstance(error, openai.APITimeoutError):
             return f"the LLM server did not answer within {self.timeout:g} s (FOLIO_LLM_TIMEOUT)"
         if isinstance(error, openai.APIConnectionError):
-            return f"cannot reach the LLM server at {self.base_url}: is it running? (OPENAI_BASE_URL)"
+            return f"cannot reach the LLM server at {self.shown_url}: is it running? (OPENAI_BASE_URL)"
         if isinstance(error, openai.BadRequestError) and "context" in str(error).lower():
             return "the question and its sources are too long for the model's context window: lower FOLIO_TOP_K"
         if isinstance(error, openai.APIStatusError):

@@ -294,6 +294,16 @@ def test_an_unreachable_llm_gives_the_offline_answer_with_a_notice_and_is_rememb
     assert follow_up.mode == "extractive" and "could not be reached a moment ago" in follow_up.text
 
 
+def test_credentials_in_the_server_address_never_reach_a_message(retriever):
+    with_secret = Settings(_env_file=None, openai_base_url=f"http://me:s3cret-pw@127.0.0.1:{free_port()}/v1")
+    llm = ChatModel(with_secret, max_retries=0)
+    answer = _session(retriever, llm).answer(BRAZIL)
+    assert "cannot reach the LLM server at http://127.0.0.1:" in answer.text and "s3cret" not in answer.text
+    with pytest.raises(LLMError) as raised:
+        llm.models()
+    assert "s3cret" not in str(raised.value) and "me:" not in str(raised.value)
+
+
 def test_a_server_that_timed_out_is_not_asked_again_for_a_while_then_it_is(retriever, fake_llm):
     fake_llm.then("sleep", seconds=3)
     llm = _llm(fake_llm, timeout=0.5, retries=0)
