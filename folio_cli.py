@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
-from rag import ConfigError, FolioError, inert, load_settings, printable
+from rag import ConfigError, FolioError, StoreError, inert, load_settings, printable
 
 if TYPE_CHECKING:
     from rag import Answer, Settings
@@ -311,6 +311,7 @@ def chat(
     except FolioError as error:
         _fail(error)
     console.print(f"Folio ({session.mode} answers). Ask about your documents; an empty line quits.")
+    _warn_unsaved(chats)
     while True:
         try:
             question = console.input("[bold]> [/bold]").strip()
@@ -318,11 +319,24 @@ def chat(
             break
         if not question:
             break
+        was_saved = not chats.unsaved
         chats.add_turn(saved.id, _print_stream(session, question, document))
-    if chats.messages(saved.id):
+        if was_saved:
+            _warn_unsaved(chats)
+    if chats.unsaved:
+        console.print("This chat was not saved.")
+    elif chats.messages(saved.id):
         console.print(f"Saved as chat {saved.id}: `folio chat --resume {saved.id}` goes on with it.")
     else:
         chats.delete(saved.id)
+
+
+def _warn_unsaved(chats) -> None:
+    """One line when the conversation file cannot be used: the chat goes on in memory."""
+    if chats.unsaved:
+        errors.print(
+            f"[yellow]warning:[/yellow] this chat is not being saved ({_shown(chats.unsaved)})", soft_wrap=True
+        )
 
 
 @app.command()
@@ -334,9 +348,16 @@ def chats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     from rag import open_conversations
 
     try:
-        listed = open_conversations(load_settings().folio_data_dir).list()
+        saved = open_conversations(load_settings().folio_data_dir)
+        listed = saved.list()  # what the file still holds when it cannot be written (read-only, disk full)
+        if saved.unsaved and not listed:
+            raise StoreError(f"cannot read the saved chats: {saved.unsaved}")
     except FolioError as error:
         _fail(error)
+    if saved.unsaved:
+        errors.print(
+            f"[yellow]warning:[/yellow] new chats are not being saved ({_shown(saved.unsaved)})", soft_wrap=True
+        )
     if json_out:
         print(json.dumps([asdict(c) for c in listed], indent=2))
         return

@@ -342,6 +342,8 @@ def main() -> None:
         st.stop()
     loading.empty()
     st.session_state.loaded = True
+    if chats.unsaved:  # a damaged, read-only or full conversation file: asking still works
+        st.warning(f"Chats are not being saved ({literal(chats.unsaved)}): they last until Folio restarts.")
     jobs = ingest_jobs()
     documents = parts.store.documents()
     files = {record.source: record for record in documents}

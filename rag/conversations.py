@@ -3,18 +3,23 @@
 One file in FOLIO_DATA_DIR, shared by the UI (any number of browser tabs and server restarts) and
 `folio chat --resume`. Each call opens its own connection (WAL mode, so readers never wait for a writer):
 Streamlit runs each session in its own thread, and sqlite3 connections must not cross threads.
+
+A file that cannot be used (damaged, read-only, a full disk, from a newer Folio) never stops anyone asking:
+chats are then kept in memory until the process ends, and `unsaved` says why, for the UI and CLI to warn.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from rag.answer import Answer
 from rag.display import inert
@@ -24,6 +29,7 @@ from rag.sources import Source
 SCHEMA_VERSION = 1
 NEW_CHAT = "New chat"
 TITLE_CHARS = 60
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -72,22 +78,33 @@ class Conversations:
 
     def __init__(self, path: Path):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path} was written by a newer Folio (schema {version}, this one knows {SCHEMA_VERSION})"
-                )
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.unsaved = ""  # why chats are kept in memory only, not in the file ("" while they are saved)
+        self._memory: sqlite3.Connection | None = None
+        self._memory_lock = threading.Lock()
+        self._seen: dict[str, Conversation] = {}  # re-created in memory if the file becomes unreadable
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._file() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:  # its tables may differ: nothing of it is copied, nothing written
+                    newer = f"{path} was written by a newer Folio (schema {version}, this one knows {SCHEMA_VERSION})"
+                    self._keep_in_memory(newer, copy=False)
+                    return
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except (OSError, StoreError) as error:  # damaged, read-only, disk full: what it holds is still shown
+            self._keep_in_memory(str(error) if isinstance(error, StoreError) else _failed(path, error), copy=True)
 
     def start(self, collection: str, title: str = NEW_CHAT) -> Conversation:
         """A new, empty conversation."""
         now = _now()
         conversation = Conversation(uuid.uuid4().hex[:12], title, collection, now, now)
-        with self._connection() as db:
-            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", tuple(asdict(conversation).values()))
+        self._use(
+            lambda db: db.execute(
+                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", tuple(asdict(conversation).values())
+            )
+        )
+        self._seen[conversation.id] = conversation
         return conversation
 
     def list(self, collection: str | None = None) -> list[Conversation]:
@@ -95,13 +112,15 @@ class Conversations:
         query, args = "SELECT * FROM conversations", ()
         if collection is not None:
             query, args = query + " WHERE collection = ?", (collection,)
-        with self._connection() as db:
-            rows = db.execute(query + " ORDER BY updated_at DESC, rowid DESC", args).fetchall()
-        return [Conversation(*row) for row in rows]
+        rows = self._use(lambda db: db.execute(query + " ORDER BY updated_at DESC, rowid DESC", args).fetchall())
+        listed = [Conversation(*row) for row in rows]
+        self._seen |= {conversation.id: conversation for conversation in listed}
+        return listed
 
     def get(self, conversation_id: str) -> Conversation | None:
-        with self._connection() as db:
-            row = db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        row = self._use(
+            lambda db: db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        )
         return Conversation(*row) if row else None
 
     def find(self, prefix: str) -> Conversation | None:
@@ -113,19 +132,18 @@ class Conversations:
 
     def rename(self, conversation_id: str, title: str) -> None:
         title = " ".join(title.split())[:TITLE_CHARS] or NEW_CHAT
-        with self._connection() as db:
-            db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+        self._use(lambda db: db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)))
 
     def delete(self, conversation_id: str) -> None:
-        with self._connection() as db:
-            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        self._use(lambda db: db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)))
 
     def messages(self, conversation_id: str) -> list[Message]:
-        with self._connection() as db:
-            rows = db.execute(
+        rows = self._use(
+            lambda db: db.execute(
                 "SELECT role, text, mode, error, sources FROM messages WHERE conversation_id = ? ORDER BY id",
                 (conversation_id,),
             ).fetchall()
+        )
         return [Message(role, text, mode, error, _sources(stored)) for role, text, mode, error, stored in rows]
 
     def add_turn(self, conversation_id: str, answer: Answer) -> None:
@@ -134,7 +152,8 @@ class Conversations:
         now = _now()
         shown = answer.cited_sources or answer.sources
         sources = json.dumps([asdict(source) for source in shown])
-        with self._connection() as db:
+
+        def add(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO messages (conversation_id, role, text, created_at) VALUES (?, 'user', ?, ?)",
                 (conversation_id, answer.question, now),
@@ -149,6 +168,8 @@ class Conversations:
                 "title = CASE WHEN title = ? THEN ? ELSE title END WHERE id = ?",
                 (now, NEW_CHAT, _title(answer.question), conversation_id),
             )
+
+        self._use(add)
 
     def history(self, conversation_id: str) -> list[tuple[str, str]]:
         """(question, answer text) pairs of the answered turns, oldest first: what a resumed session remembers."""
@@ -179,20 +200,53 @@ class Conversations:
             lines += [""] if message.sources else []
         return "\n".join(lines)
 
+    def _use(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in one transaction on the file; if the file fails, in memory from then on (what the file still
+        holds copied first, so the open chat goes on), with `unsaved` saying why."""
+        if self._memory is None:
+            try:
+                with self._file() as db:
+                    return work(db)
+            except StoreError as error:
+                self._keep_in_memory(str(error), copy=True)
+        with self._memory_lock, self._memory as db:
+            return work(db)
+
+    def _keep_in_memory(self, reason: str, copy: bool) -> None:
+        memory = sqlite3.connect(":memory:", check_same_thread=False)  # shared by threads, under _memory_lock
+        try:
+            if copy:
+                with closing(sqlite3.connect(self.path, timeout=10)) as db:
+                    db.backup(memory)
+        except sqlite3.Error:  # unreadable too: the chats seen so far go on, without their earlier turns
+            pass
+        memory.executescript(_SCHEMA)
+        with memory:
+            memory.executemany(
+                "INSERT OR IGNORE INTO conversations VALUES (?, ?, ?, ?, ?)",
+                [tuple(asdict(conversation).values()) for conversation in self._seen.values()],
+            )
+        memory.execute("PRAGMA foreign_keys = ON")
+        self._memory, self.unsaved = memory, reason
+
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _file(self) -> Iterator[sqlite3.Connection]:
         try:
             with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA foreign_keys = ON")
                 yield db
         except sqlite3.Error as error:
-            raise StoreError(f"the conversation file {self.path} failed ({type(error).__name__}: {error})") from error
+            raise StoreError(_failed(self.path, error)) from error
 
 
 def open_conversations(data_dir: Path) -> Conversations:
     """The conversations saved in this data folder."""
     return Conversations(data_dir / "conversations.sqlite3")
+
+
+def _failed(path: Path, error: Exception) -> str:
+    return f"the conversation file {path} failed ({type(error).__name__}: {getattr(error, 'strerror', None) or error})"
 
 
 def _sources(stored: str) -> list[Source]:

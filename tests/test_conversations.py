@@ -2,11 +2,8 @@
 
 import sqlite3
 
-import pytest
-
 from rag.answer import Answer
 from rag.conversations import SCHEMA_VERSION, open_conversations
-from rag.errors import StoreError
 from rag.sources import Source
 
 RIVER = Source(1, "amazon.pdf", "The Amazon River runs through it.", ((0, 2),), 0.8, printed=((2, "ii"),))
@@ -50,9 +47,28 @@ def test_rename_find_and_delete(tmp_path):
     assert chats.get(first.id) is None and chats.messages(first.id) == []
 
 
-def test_a_file_from_a_newer_folio_is_refused_not_damaged(tmp_path):
+def test_a_file_from_a_newer_folio_is_left_alone_and_chats_go_on_in_memory(tmp_path):
     open_conversations(tmp_path)
-    with sqlite3.connect(tmp_path / "conversations.sqlite3") as db:
+    path = tmp_path / "conversations.sqlite3"
+    with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(StoreError, match="written by a newer Folio"):
-        open_conversations(tmp_path)
+    before = path.read_bytes()
+    chats = open_conversations(tmp_path)
+    assert "written by a newer Folio" in chats.unsaved
+    chat = chats.start("folio")
+    chats.add_turn(chat.id, _answer("Which river?", "The Amazon River [1]."))
+    assert chats.history(chat.id) == [("Which river?", "The Amazon River [1].")]
+    assert path.read_bytes() == before
+
+
+def test_a_file_damaged_while_open_keeps_the_open_chat_going_in_memory(tmp_path):
+    chats = open_conversations(tmp_path)
+    chat = chats.start("folio")
+    chats.add_turn(chat.id, _answer("Which river?", "The Amazon River [1]."))
+    assert chats.unsaved == ""
+    path = tmp_path / "conversations.sqlite3"
+    path.write_bytes(b"\x00garbage" * 1000)  # damaged under the running app (WAL already checkpointed)
+    chats.add_turn(chat.id, _answer("And the second?", "Also the Amazon [1]."))
+    assert "file is not a database" in chats.unsaved
+    assert chats.history(chat.id) == [("And the second?", "Also the Amazon [1].")]  # the earlier turn was unreadable
+    assert [c.id for c in chats.list("folio")] == [chat.id] and "Amazon" in chats.markdown(chat.id)

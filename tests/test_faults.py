@@ -1,0 +1,92 @@
+"""Faults on disk through the real entry points (the `folio` command, the UI through AppTest): a damaged or
+read-only conversation file never stops anyone asking; the answer is shown and said to be unsaved."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rag.conversations import open_conversations
+from tests.conftest import ROOT
+
+FOLIO = str(Path(sys.executable).parent / "folio")
+REFUSAL = "I could not find this in your documents."
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """`path` cannot be written, by root too (chattr +i; chmod alone does not stop root)."""
+    root = os.geteuid() == 0
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True) if root else path.chmod(0o444)
+    try:
+        try:
+            path.open("ab").close()
+        except PermissionError:
+            yield
+        else:
+            pytest.skip(f"cannot make a file read-only here ({made.stderr if root else 'chmod ignored'})")
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True) if root else path.chmod(0o644)
+
+
+@contextmanager
+def broken(data_dir: Path, how: str) -> Iterator[Path]:
+    """The data folder's conversation file damaged (random bytes) or read-only (holding one saved chat)."""
+    path = data_dir / "conversations.sqlite3"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if how == "damaged":
+        path.write_bytes(os.urandom(8192))
+        yield path
+        return
+    open_conversations(data_dir).start("folio", "Kept from before")
+    with read_only(path):
+        yield path
+
+
+def _folio(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "FOLIO_DATA_DIR": str(data_dir)}
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "FOLIO_COLLECTION"):
+        env.pop(name, None)
+    return subprocess.run([FOLIO, *args], env=env, capture_output=True, text=True, timeout=300, input=stdin)
+
+
+@pytest.mark.parametrize("how", ["damaged", "read-only"])
+def test_folio_chat_answers_unsaved_and_folio_chats_says_why_in_one_line(tmp_path, how):
+    data_dir = tmp_path / "data"
+    with broken(data_dir, how) as path:
+        before = path.read_bytes()
+        chat = _folio(data_dir, "chat", stdin="What is the capital of Peru?\n\n")
+        listed = _folio(data_dir, "chats")
+        assert path.read_bytes() == before  # nothing written into it, nothing repaired away
+    assert chat.returncode == 0, chat.stderr
+    assert REFUSAL in chat.stdout and "This chat was not saved." in chat.stdout
+    [warning] = chat.stderr.splitlines()
+    assert warning.startswith("warning: this chat is not being saved (the conversation file") and str(path) in warning
+    if how == "damaged":
+        assert listed.returncode == 2 and listed.stdout == ""
+        [error] = listed.stderr.splitlines()
+        assert error.startswith("error: cannot read the saved chats:") and "file is not a database" in error
+    else:  # what the file holds is still listed
+        assert listed.returncode == 0 and "Kept from before" in listed.stdout
+        [warning] = listed.stderr.splitlines()
+        assert "new chats are not being saved" in warning and "readonly database" in warning
+    assert "Traceback" not in chat.stderr + listed.stderr
+
+
+def test_the_ui_answers_with_one_warning_when_the_conversation_file_is_damaged(settings, monkeypatch):
+    st.cache_resource.clear()
+    monkeypatch.chdir(ROOT)
+    with broken(settings.folio_data_dir, "damaged"):
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+        at.chat_input[0].set_value("What is the capital of Peru?").run()
+    assert not at.exception and not at.error
+    assert REFUSAL in "".join(m.value for m in at.chat_message[1].markdown)
+    [warning] = at.warning
+    assert "Chats are not being saved" in warning.value and "file is not a database" in warning.value
+    assert at.sidebar.radio[0].options == ["What is the capital of Peru?"]  # the chat is listed, from memory
