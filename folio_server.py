@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
-from ingest import IngestJobs, Ingestor
+from ingest import IngestJobs, Ingestor, clean_uploads
 from rag import (
     Answer,
     Components,
@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None)
     libraries = _Libraries(settings)
     jobs = IngestJobs()  # queued uploads (?wait=false), worked through one at a time like the UI's
+    clean_uploads(settings.uploads_dir)  # uploads an earlier process left half done
 
     app.add_middleware(_Guard, settings=settings)
 

@@ -34,9 +34,11 @@ def components(collection: str) -> Components:
 
 @st.cache_resource(show_spinner=False)
 def ingest_jobs() -> IngestJobs:
-    """The background ingest queue, one per server process: it outlives every rerun and browser tab."""
-    from ingest import IngestJobs
+    """The background ingest queue, one per server process: it outlives every rerun and browser tab. Uploads an
+    earlier process left half done are cleaned first."""
+    from ingest import IngestJobs, clean_uploads
 
+    clean_uploads(load_settings().uploads_dir)
     return IngestJobs()
 
 

@@ -1,8 +1,8 @@
 """Ingestion pipeline: PDF files → pages → chunks → vectors → Chroma.
 
 Public API (used by the CLI, the UI, the API server and the tests): `Ingestor` (folders, files, uploads and
-re-indexing with every option from the settings), `IngestJobs` (the UI's background queue), `render_preview`,
-and the lower-level `ingest_paths`, `ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use,
+re-indexing with every option from the settings), `IngestJobs` (the UI's background queue), `clean_uploads`
+(interrupted uploads, at a UI or API start), `render_preview`, and the lower-level `ingest_paths`, `ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use,
 so the PDF-reading child processes (which import `ingest.pdf` only) start without Chroma and the embedder.
 """
 
@@ -13,6 +13,7 @@ import importlib
 _HOMES = {
     "FileResult": "ingest.sync",
     "IngestJobs": "ingest.jobs",
+    "clean_uploads": "ingest.uploads",
     "Ingestor": "ingest.ingestor",
     "render_preview": "ingest.preview",
     "IngestReport": "ingest.sync",

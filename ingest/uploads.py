@@ -3,11 +3,14 @@ and a bad upload is a one-line reason, never a traceback."""
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ingest.sync import FileResult, Steps
 from rag.errors import FolioError
@@ -15,6 +18,9 @@ from rag.store import Store
 
 if TYPE_CHECKING:
     from ingest.ingestor import Ingestor
+
+log = logging.getLogger(__name__)
+LEFTOVER_AGE_S = 3600  # a `tmp*.part` untouched this long and not locked is from an interrupted upload
 
 
 def safe_upload_name(client_name: str) -> str:
@@ -37,7 +43,7 @@ def ingest_upload(client_name: str, data: bytes, ingestor: Ingestor, steps: Step
         return FileResult(name, "failed", reason=f"larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
     target = ingestor.settings.uploads_dir / name
     try:
-        temporary = _write_temporary(target, data)
+        temporary, held = _write_temporary(target, data)
     except OSError as error:  # disk full, read-only folder: nothing is stored
         return FileResult(name, "failed", reason=f"cannot save the upload ({error.strerror or error})")
     try:
@@ -49,7 +55,27 @@ def ingest_upload(client_name: str, data: bytes, ingestor: Ingestor, steps: Step
             result.reason = "; ".join(filter(None, ["replaced the earlier file of this name", result.reason]))
     finally:
         temporary.unlink(missing_ok=True)
+        held.close()  # the lock goes with it
     return result
+
+
+def clean_uploads(folder: Path, older_than_s: float = LEFTOVER_AGE_S) -> list[str]:
+    """Remove the temporary files of interrupted uploads (a crash, a killed server) from the uploads folder;
+    returns their names. One being written is locked by its writer and never removed, however old."""
+    cutoff, removed = time.time() - older_than_s, []
+    for leftover in folder.glob("tmp*.part"):
+        try:
+            with leftover.open("rb") as file:
+                if leftover.stat().st_mtime > cutoff:
+                    continue
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError while its writer holds it
+                leftover.unlink()
+        except OSError:
+            continue  # being written, or gone meanwhile
+        removed.append(leftover.name)
+    if removed:
+        log.info("removed %d interrupted upload(s) from %s", len(removed), folder)
+    return removed
 
 
 def _stored(store: Store, name: str) -> bool:
@@ -60,14 +86,18 @@ def _stored(store: Store, name: str) -> bool:
         return False
 
 
-def _write_temporary(target: Path, data: bytes) -> Path:
-    """`data` in a temporary file next to `target` (renamed onto it once the document is stored)."""
+def _write_temporary(target: Path, data: bytes) -> tuple[Path, BinaryIO]:
+    """`data` in a temporary file next to `target` (renamed onto it once the document is stored), returned with
+    its handle still open and locked until the caller closes it, so `clean_uploads` leaves it alone."""
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    file = os.fdopen(descriptor, "wb")
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.write(data)
+        file.flush()
     except OSError:
         Path(temporary).unlink(missing_ok=True)
+        file.close()
         raise
-    return Path(temporary)
+    return Path(temporary), file

@@ -1,6 +1,11 @@
-"""ingest/uploads.py: client file names can never pick where an upload is written."""
+"""ingest/uploads.py: client file names can never pick where an upload is written; interrupted uploads are
+cleaned, one being written never."""
+
+import os
+import time
 
 import pytest
+import streamlit as st
 
 from ingest.uploads import safe_upload_name
 
@@ -73,3 +78,55 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
     report = store.chunks.get(where={"source": "report.pdf"}, include=["documents"])["documents"]
     assert report == ["Second report version."]
     assert len(store.documents()) == 5
+
+
+def _leftover(folder, name: str, age_s: float):
+    path = folder / name
+    path.write_bytes(b"%PDF-1.7 half an upload")
+    os.utime(path, (time.time() - age_s, time.time() - age_s))
+    return path
+
+
+def test_interrupted_uploads_are_cleaned_when_the_ui_or_the_api_starts_and_recent_or_other_files_stay(
+    settings, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from folio_server import create_app
+    from tests.conftest import ROOT
+
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True)
+    kept = [
+        _leftover(folder, "tmpnew.part", 60),  # may be an upload of another process, just started
+        _leftover(folder, "report.pdf", 7200),  # an upload that was stored
+        _leftover(folder, "notes.part", 7200),  # not a name Folio writes
+    ]
+    for start in ("ui", "api"):
+        old = _leftover(folder, f"tmp{start}.part", 7200)
+        if start == "ui":
+            st.cache_resource.clear()
+            monkeypatch.chdir(ROOT)
+            assert not AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run().exception
+        else:
+            create_app(settings)
+        assert not old.exists(), start
+        assert all(path.exists() for path in kept), start
+
+
+def test_an_upload_being_ingested_is_never_cleaned_however_old(tmp_path, settings, store, embedder):
+    from ingest import Ingestor, clean_uploads
+    from tests.conftest import make_pdf
+
+    data = make_pdf(tmp_path / "otters.pdf", ["Otters hold hands while they sleep."]).read_bytes()
+    seen = {}
+
+    def during_ingest(step: str, done: int, total: int) -> None:  # the upload's own file is on disk now
+        [part] = settings.uploads_dir.glob("tmp*.part")
+        os.utime(part, (0, 0))  # as if written long ago (a long OCR ingest)
+        seen[step] = (clean_uploads(settings.uploads_dir, older_than_s=0), part.exists())
+
+    result = Ingestor(store, embedder, settings).upload("otters.pdf", data, steps=during_ingest)
+    assert result.status == "ingested", result.reason
+    assert seen and all(value == ([], True) for value in seen.values())
+    assert sorted(p.name for p in settings.uploads_dir.iterdir()) == ["otters.pdf"]
