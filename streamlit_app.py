@@ -8,13 +8,16 @@ ingestion runs in a background queue that no click can cancel.
 from __future__ import annotations
 
 import hmac
+import math
+import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rag import FolioError, html_text, inert, label, literal, load_settings
+from rag import FolioError, SignInLimits, html_text, inert, label, literal, load_settings
 
 if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see main)
     from ingest import IngestJobs
@@ -60,19 +63,33 @@ def page_image(path: str, page: int, modified: float) -> bytes:
 # access ---------------------------------------------------------------------------------------
 
 
-def require_password(password: str) -> None:
-    """With FOLIO_PASSWORD set, nothing of the app shows before the right password."""
+@st.cache_resource(show_spinner=False)
+def sign_in_limits(_clock: Callable[[], float]) -> SignInLimits:
+    """Failed password attempts of every browser session of this server process (the clock: a test seam)."""
+    return SignInLimits(_clock)
+
+
+def require_password(password: str, limits: SignInLimits) -> None:
+    """With FOLIO_PASSWORD set, nothing of the app shows before the right password; wrong ones slow down the
+    next tries of the same client (its address) and of everyone (see rag.access)."""
     if not password or st.session_state.get("signed_in"):
         return
     st.title("Folio")
     st.write("Chat with your own PDFs. This library is private: sign in with the password its owner set.")
+    address = st.context.ip_address  # None on loopback; not a str outside a real server (AppTest)
+    client = address if isinstance(address, str) else "local"
     with st.form("sign-in"):
         typed = st.text_input("Password", type="password")
-        if st.form_submit_button("Sign in") and hmac.compare_digest(typed.encode(), password.encode()):
-            st.session_state.signed_in = True
-            st.rerun()
-        elif typed:
-            st.error("Wrong password.")
+        if st.form_submit_button("Sign in") and typed:
+            if wait := limits.wait(client):
+                st.error(f"Too many attempts: try again in {math.ceil(wait)} s.")
+            elif hmac.compare_digest(typed.encode(), password.encode()):
+                limits.succeeded(client)
+                st.session_state.signed_in = True
+                st.rerun()
+            else:
+                limits.failed(client)
+                st.error("Wrong password.")
     st.stop()
 
 
@@ -328,9 +345,10 @@ def chat_session(parts: Components, chats: Conversations, chat_id: str):
 # page -------------------------------------------------------------------------------------------
 
 
-def main() -> None:
+def main(clock: Callable[[], float] = time.monotonic) -> None:
     settings = load_settings()
-    require_password(settings.folio_password.get_secret_value() if settings.folio_password else "")
+    password = settings.folio_password.get_secret_value() if settings.folio_password else ""
+    require_password(password, sign_in_limits(clock))
     st.title("Folio")
     st.chat_input("Ask about your documents", key="question", on_submit=keep_question)
     loading = st.empty()
@@ -441,11 +459,13 @@ def open_collection(name: str) -> None:
     st.rerun()
 
 
-def _run() -> None:
+def run(clock: Callable[[], float] = time.monotonic) -> None:
+    """The page (tests pass their own clock through AppTest.from_function)."""
     try:
-        main()
+        main(clock)
     except FolioError as error:  # a store that went away mid-page: a message, never a traceback
         st.error(literal(str(error)))
 
 
-_run()
+if __name__ == "__main__":  # `streamlit run` and AppTest.from_file run the file as __main__
+    run()

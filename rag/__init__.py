@@ -18,6 +18,7 @@ _HOMES = {
     "Sources": "rag.answer",
     "Token": "rag.answer",
     "Settings": "rag.config",
+    "SignInLimits": "rag.access",
     "ConfigError": "rag.errors",
     "FolioError": "rag.errors",
     "IngestError": "rag.errors",
