@@ -312,6 +312,7 @@ def chat(
         _fail(error)
     console.print(f"Folio ({session.mode} answers). Ask about your documents; an empty line quits.")
     _warn_unsaved(chats)
+    unsaved_from_start = bool(chats.unsaved)
     while True:
         try:
             question = console.input("[bold]> [/bold]").strip()
@@ -323,8 +324,12 @@ def chat(
         chats.add_turn(saved.id, _print_stream(session, question, document))
         if was_saved:
             _warn_unsaved(chats)
-    if chats.unsaved:
+    if unsaved_from_start:
         console.print("This chat was not saved.")
+    elif chats.unsaved:  # a full disk, say, after some turns were saved
+        console.print(
+            f"Chat {saved.id} is saved up to the warning: the answers after it were not saved.", soft_wrap=True
+        )
     elif chats.messages(saved.id):
         console.print(f"Saved as chat {saved.id}: `folio chat --resume {saved.id}` goes on with it.")
     else:
@@ -394,7 +399,9 @@ def evaluate(
     """Measure retrieval and answers on a question set, in a throw-away store.
 
     Page-level rows (file, page, answers) give hit@1/hit@5/MRR@10 and the answer metrics; every row, and
-    document-level rows (files: acceptable files, no page), give doc_hit@1/doc_hit@5/doc_mrr@10.
+    document-level rows (files: acceptable files, no page), give doc_hit@1/doc_hit@5/doc_mrr@10; rows with
+    evidence_pages also give page_hit@1/page_hit@5/page_mrr@10 (a chunk of a gold file covering an evidence
+    page, no answer string needed).
     """
     import json
     import tempfile

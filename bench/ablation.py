@@ -28,6 +28,7 @@ VARIANTS = [
     ("no context line", {"folio_context_words": 0}, {}, {}),
     ("no keyword side (dense only)", {}, {}, {"mode": "dense"}),
     ("no dense side (keyword only)", {}, {}, {"mode": "keyword"}),
+    ("no document identity (the question's scope not searched first)", {}, {}, {"identity": False}),
 ]
 # The splitter Folio used before Punkt, kept here as the baseline of the sentence ablation.
 OLD_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")

@@ -36,7 +36,7 @@ RETRIEVALS: list[tuple[str, dict]] = [
 ]
 # Retriever options crossed with every configuration above: to sweep a new Retriever keyword argument, add one
 # line (name, values), e.g. ("identity", (True, False)). The current default is the Retriever's own default.
-RETRIEVER_OPTIONS: list[tuple[str, tuple]] = []
+RETRIEVER_OPTIONS: list[tuple[str, tuple]] = [("identity", (True, False))]  # the question's scope first (rag.identity)
 TUNE_ON_ALL = {"squad-public"}  # sets tuned on all their questions (no halves)
 TOP_K = 5  # the retriever returns 2k chunks, so MRR@10 is over 10
 THRESHOLDS = [0.20, 0.25, 0.30, 0.35, 0.40, 0.45]
