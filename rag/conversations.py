@@ -11,6 +11,7 @@ chats are then kept in memory until the process ends, and `unsaved` says why, fo
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 import uuid
@@ -246,7 +247,12 @@ def open_conversations(data_dir: Path) -> Conversations:
 
 
 def _failed(path: Path, error: Exception) -> str:
-    return f"the conversation file {path} failed ({type(error).__name__}: {getattr(error, 'strerror', None) or error})"
+    reason = f"{type(error).__name__}: {getattr(error, 'strerror', None) or error}"
+    try:
+        full = shutil.disk_usage(path.parent).free < 1024 * 1024  # SQLite may say only "disk I/O error"
+    except OSError:
+        full = False
+    return f"the conversation file {path} failed ({reason}{'; the disk is full' if full else ''})"
 
 
 def _sources(stored: str) -> list[Source]:

@@ -133,8 +133,11 @@ def make_client(settings: Settings):
             raise StoreError(f"cannot reach {where} ({error})") from error
         _set_deadline(client, deadline)
         return client
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as error:  # a full disk, a read-only folder: chromadb raises its own types, with tracebacks
+        raise StoreError(f"cannot open the embedded store in {settings.chroma_path} ({error})") from error
 
 
 def _set_deadline(client, deadline: httpx.Timeout) -> None:

@@ -1,9 +1,11 @@
-"""Faults on disk through the real entry points (the `folio` command, the UI through AppTest): a damaged or
-read-only conversation file never stops anyone asking; the answer is shown and said to be unsaved."""
+"""Faults on disk through the real entry points (the `folio` command, the UI through AppTest): a damaged,
+read-only or full conversation file never stops anyone asking (the answer is shown and said to be unsaved); a
+store that cannot open on a full disk is one line."""
 
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,3 +92,61 @@ def test_the_ui_answers_with_one_warning_when_the_conversation_file_is_damaged(s
     [warning] = at.warning
     assert "Chats are not being saved" in warning.value and "file is not a database" in warning.value
     assert at.sidebar.radio[0].options == ["What is the capital of Peru?"]  # the chat is listed, from memory
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 16 MB file system of its own (tmpfs: needs root and mount rights, else the test is skipped)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small file system here ({mounted.stderr.strip()})")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def _fill(disk: Path) -> None:
+    """Take every free byte of the file system."""
+    with (disk / f"filler-{uuid.uuid4().hex}").open("wb") as file:
+        try:
+            while True:
+                file.write(b"\0" * 65536)
+                file.flush()
+        except OSError:
+            pass
+
+
+def test_a_full_disk_mid_chat_keeps_the_answers_and_says_from_where_they_were_not_saved(small_disk):
+    data_dir = small_disk / "data"
+    assert _folio(data_dir, "docs").returncode == 0  # the store exists, there was room
+    env = {**os.environ, "FOLIO_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "FOLIO_COLLECTION"):
+        env.pop(name, None)
+    chat = subprocess.Popen(
+        [FOLIO, "chat"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        chat.stdin.write("What is the capital of Peru?\n")
+        chat.stdin.flush()
+        lines = []
+        while not lines or REFUSAL not in lines[-1]:  # the first answer is out (and saved)
+            line = chat.stdout.readline()
+            assert line, f"folio chat ended early: {lines}"
+            lines.append(line)
+        _fill(small_disk)
+        out, err = chat.communicate("And the capital of Chile?\n\n", timeout=300)
+    finally:
+        chat.kill()
+    assert chat.returncode == 0, err
+    assert "".join(lines + [out]).count(REFUSAL) == 2  # both answers shown
+    [warning] = err.splitlines()
+    assert warning.startswith("warning: this chat is not being saved") and "disk is full" in warning
+    assert "is saved up to the warning: the answers after it were not saved." in out
+
+    stopped = _folio(data_dir, "chat", stdin="Anything?\n\n")  # the store cannot even open now: one line
+    assert stopped.returncode == 2 and stopped.stdout == ""
+    [error] = stopped.stderr.splitlines()
+    assert error.startswith("error: cannot open the embedded store in") and "disk is full" in error
