@@ -2,8 +2,9 @@
 
 Public API (used by the CLI, the UI, the API server and the tests): `Ingestor` (folders, files, uploads and
 re-indexing with every option from the settings), `IngestJobs` (the UI's background queue), `clean_uploads`
-(interrupted uploads, at a UI or API start), `render_preview`, and the lower-level `ingest_paths`, `ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use,
-so the PDF-reading child processes (which import `ingest.pdf` only) start without Chroma and the embedder.
+(interrupted uploads, at a UI or API start), `render_preview`, and the lower-level `ingest_paths`,
+`ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use, so the PDF-reading child
+processes (which import `ingest.pdf` only) start without Chroma and the embedder.
 """
 
 from __future__ import annotations
