@@ -97,7 +97,9 @@ def organisation_names(identity: DocumentIdentity) -> list[OrganisationName]:
     core = [w for w in name_words(identity.organisation) if w not in LEGAL_WORDS and w != "&"]
     names = []
     if core:
-        names += [OrganisationName(tuple(core)), OrganisationName((core[0],), capitalised=True)]
+        names.append(OrganisationName(tuple(core)))
+        if len(core) == 1 or _distinctive(identity.organisation.split()[0]):
+            names.append(OrganisationName((core[0],), capitalised=True))
         if len(core) >= 2:
             initials = "".join(w[0] for w in core)
             names += [OrganisationName((initials,), capitalised=True), OrganisationName(("n".join(initials),))]
@@ -106,10 +108,18 @@ def organisation_names(identity: DocumentIdentity) -> list[OrganisationName]:
     return names
 
 
+def _distinctive(word: str) -> bool:
+    """A first word that names the organisation on its own: "JPMorgan", "3M", "MGM", not "American" or "Best"."""
+    letters = re.sub(r"[^\w]", "", word)
+    return bool(re.search(r"\d|.[A-Z]", letters)) or (letters.isupper() and len(letters) <= 5)
+
+
 def _names_in(question: str, words: Sequence[str], name: OrganisationName) -> bool:
     """Whether the question names the organisation by `name` (a word of three letters or more written with a
     capital also names it by being the start of a one-word name: "JPM" for JPMorgan, "Pepsi" for PepsiCo)."""
     if not name.capitalised:
+        if "&" not in name.words:  # "Johnson & Johnson" is named "Johnson and Johnson" too
+            words = [w for w in words if w not in ("&", "and")]
         joined, phrase = f" {' '.join(words)} ", f" {' '.join(name.words)} "
         return phrase in joined
     tokens = re.findall(r"\b[A-Z0-9][\w&]*", re.sub(r"['’]s\b", "", question))
@@ -158,7 +168,7 @@ def question_scope(question: str, identities: dict[str, DocumentIdentity]) -> Sc
         for source, identity in identities.items():
             scores[source] += 0.5 * (identity.kind in kinds)
     ref = asked_period(question)
-    if ref is not None:
+    if ref is not None and (named_orgs or ref.kind != "year"):  # a bare year alone is too weak ("rates in 2005")
         reasons.append("period")
         _score_periods(ref, identities, scores)
     if not reasons:

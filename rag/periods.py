@@ -226,10 +226,8 @@ def period_match(ref: PeriodRef, period: Period) -> float:
         if period.span == "quarter":
             return 1.0 if period.fiscal_quarter == 2 * ref.part else 0.0
         return 0.6 if ref.part == 2 else 0.0
-    if ref.kind == "year":
-        if period.span == "day":
-            return 1.0 if period.end.year == ref.year else 0.0
-        return 1.0 if same_year else 0.0
+    if ref.kind == "year":  # a report of that year; a document dated in it holds less ("PepsiCo's 2023 meeting")
+        return (1.0 if period.span != "day" else 0.7) if same_year else 0.0
     return 0.0
 
 
