@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,24 @@ def pytest_sessionstart(session) -> None:
     """The hostile, real-docs and SQuAD sets live in ../shared: without them many tests would collect nothing."""
     if not (SHARED_EVAL / "hostile-pdfs" / "manifest.json").exists():
         pytest.exit(f"{SHARED_EVAL} is missing: the tests need ../shared beside the repository", returncode=4)
+
+
+def fuzz_seed() -> int:
+    """The fuzz test's seed: FOLIO_FUZZ_SEED, else today's UTC date as a day number (a new set of mutants each day).
+
+    Set once by the first process that asks (pytest itself, before it starts its xdist workers), so that every
+    worker of a run generates the same mutants even if the run crosses midnight."""
+    return int(os.environ.setdefault("FOLIO_FUZZ_SEED", str(datetime.now(UTC).date().toordinal())))
+
+
+def pytest_report_header(config) -> str:
+    return f"fuzz seed: {fuzz_seed()} (FOLIO_FUZZ_SEED={fuzz_seed()} repeats the fuzz test's mutants)"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Long tests first (browser, then slow; order kept within each), so that the pytest-xdist workers
+    (`-n auto` in pyproject.toml) start them early and finish together instead of one waiting on a late long one."""
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is None, item.get_closest_marker("slow") is None))
 
 
 def make_pdf(path: Path, pages: list[str]) -> Path:
@@ -94,11 +115,31 @@ def fake_llm():
 
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory, minilm):
-    """sample_docs/ ingested once for the whole test run (read-only for tests)."""
+    """sample_docs/ ingested once for the whole test run (read-only for tests).
+
+    Under pytest-xdist the first worker to get here ingests into the run's shared temp folder; every worker then
+    opens its own copy of that data folder (one ingest per run, not one per worker)."""
+    from filelock import FileLock
+
     from ingest import ingest_paths
 
-    settings = Settings(_env_file=None, folio_data_dir=tmp_path_factory.mktemp("sample-data"))
-    store = open_store(settings, minilm)
-    report = ingest_paths([SAMPLE_DOCS], store, minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap)
-    assert report.ok and report.count("ingested") >= 3
+    def ingest(data_dir: Path) -> int:
+        settings = Settings(_env_file=None, folio_data_dir=data_dir)
+        store = open_store(settings, minilm)
+        report = ingest_paths([SAMPLE_DOCS], store, minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap)
+        assert report.ok and report.count("ingested") >= 3
+        return store.count()
+
+    own = tmp_path_factory.mktemp("sample-data")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        ingest(own)
+        return open_store(Settings(_env_file=None, folio_data_dir=own), minilm)
+    shared = tmp_path_factory.getbasetemp().parent / "sample-data"  # the run's folder, above each worker's
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "chunks").exists():
+            chunks = ingest(shared / "data")
+            (shared / "chunks").write_text(str(chunks))
+        shutil.copytree(shared / "data", own, dirs_exist_ok=True)
+    store = open_store(Settings(_env_file=None, folio_data_dir=own), minilm)
+    assert store.count() == int((shared / "chunks").read_text())  # the copy holds every chunk
     return store

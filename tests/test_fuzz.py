@@ -1,7 +1,9 @@
 """Seeded mutation fuzzing through the real `folio ingest`: no mutant crashes a run or damages the store.
 
-300 mutants (bit flips, truncation, splicing, duplicated and swapped objects) of small real PDFs, in
-batches, each batch with an untouched control file. A mutant that ever broke a run is kept in
+120 mutants a run (bit flips, truncation, splicing, duplicated and swapped objects) of small real PDFs, in
+batches, each batch with an untouched control file. The seed changes every day (the UTC date), so the runs
+together cover far more mutants than one run could; it is in each test's id and in pytest's header, and
+`FOLIO_FUZZ_SEED=N pytest tests/test_fuzz.py` repeats a run. A mutant that ever broke a run is kept in
 tests/fuzz-regressions/ and ingested on every run.
 """
 
@@ -15,7 +17,7 @@ import pytest
 
 from rag import open_components
 from rag.config import Settings
-from tests.conftest import SAMPLE_DOCS, SHARED_EVAL
+from tests.conftest import SAMPLE_DOCS, SHARED_EVAL, fuzz_seed
 from tests.mutate import mutants
 
 REGRESSIONS = Path(__file__).parent / "fuzz-regressions"
@@ -31,7 +33,8 @@ SEEDS = [
     CONTROL,
     *(REAL / name for name in ["20080102X00002.pdf", "NCT06155240_Prot_SAP_000.pdf", "NCT06155955_Prot_SAP_000.pdf"]),
 ]
-MUTANTS, BATCH, SEED = 300, 60, 20261124
+MUTANTS, BATCH = 120, 60
+SEED = fuzz_seed()
 
 
 def _ingest_batch(folder: Path, data_dir: Path) -> None:
@@ -73,7 +76,7 @@ def test_every_kept_regression_mutant_is_reported_and_the_run_goes_on(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("batch", range(MUTANTS // BATCH))
+@pytest.mark.parametrize("batch", range(MUTANTS // BATCH), ids=lambda batch: f"seed{SEED}-batch{batch}")
 def test_seeded_mutants_never_crash_an_ingest_run_or_damage_the_store(tmp_path, batch):
     missing = [seed.name for seed in SEEDS if not seed.exists()]
     assert not missing, f"fuzz seeds missing (is ../shared beside the repository?): {missing}"
