@@ -18,7 +18,7 @@ from rag.config import Settings
 from rag.errors import StoreError
 from tests.conftest import SAMPLE_DOCS, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chroma_server")]  # one module server per run, not per worker
 
 CHROMA = str(Path(sys.executable).parent / "chroma")
 

@@ -26,7 +26,7 @@ from rag.retrieve import Retriever
 from rag.store import open_store
 from tests.conftest import ROOT, free_port, make_pdf
 
-pytestmark = [pytest.mark.slow, pytest.mark.local_llm]
+pytestmark = [pytest.mark.slow, pytest.mark.local_llm, pytest.mark.xdist_group("llama_server")]  # one server per run
 pytest.importorskip("llama_cpp.server", reason="opt-in: uv run --frozen --group local-llm pytest -m local_llm")
 
 MODEL = "smollm2"
