@@ -133,19 +133,16 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         described = [asdict(d) | {"identity": d.identity.label if d.identity else ""} for d in documents]
         print(json.dumps(described, indent=2))
         return
+    described = {d.source: d.identity.label for d in documents if d.identity and d.identity.label}
+    what = [Column("what it is", overflow="fold")] if described else []  # only where Folio could tell
     table = Table(
-        Column("document", overflow="fold"),
-        Column("what it is", overflow="fold"),
-        "pages",
-        "chunks",
-        "ingested",
-        Column("warnings", overflow="fold"),
+        Column("document", overflow="fold"), *what, "pages", "chunks", "ingested", Column("warnings", overflow="fold")
     )
     for d in documents:
-        what = d.identity.label if d.identity else ""
+        identity = [Text(printable(described.get(d.source, "")))] if described else []
         table.add_row(
             Text(printable(d.source)),
-            Text(printable(what)),
+            *identity,
             str(d.pages),
             str(d.chunks),
             d.ingested_at,

@@ -131,7 +131,7 @@ def test_after_an_llm_failure_the_history_stays_and_the_next_question_works(sett
     assert not at.exception
     roles = [m.name for m in at.chat_message]
     assert roles == ["user", "assistant", "user", "assistant"]
-    assert "Brazil has 60% [1]." in "".join(m.value for m in at.chat_message[3].markdown)
+    assert "Brazil has 60% \\[1\\]." in "".join(m.value for m in at.chat_message[3].markdown)
 
 
 def test_a_generated_image_or_link_is_shown_as_text_never_fetched(settings, minilm, monkeypatch, fake_llm):
