@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from rag.periods import Period, PeriodRef, asked_period, period_match
@@ -90,7 +90,8 @@ class OrganisationName:
     capitalised: bool = False
 
 
-def organisation_names(identity: DocumentIdentity) -> list[OrganisationName]:
+@functools.lru_cache(maxsize=4096)  # every document's names, at every question
+def organisation_names(identity: DocumentIdentity) -> tuple[OrganisationName, ...]:
     """The names of the document's organisation: its name without legal words ("best buy"), its first word
     written with a capital ("JPMorgan", "Pepsi" for PepsiCo, "JPM" as a start of it), the initials of a name of
     two words or more ("J&J", "JnJ"), and its aliases (ticker symbols, in capitals)."""
@@ -105,7 +106,7 @@ def organisation_names(identity: DocumentIdentity) -> list[OrganisationName]:
             names += [OrganisationName((initials,), capitalised=True), OrganisationName(("n".join(initials),))]
             names.append(OrganisationName(tuple("&".join(initials))))
     names += [OrganisationName(tuple(name_words(a)), capitalised=True) for a in identity.aliases if name_words(a)]
-    return names
+    return tuple(names)
 
 
 def _distinctive(word: str) -> bool:
@@ -139,7 +140,6 @@ class Scope:
     when the question names nothing that tells documents apart."""
 
     sources: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = field(default=())  # what matched, for explanations: "organisation", "period"
 
 
 def question_scope(question: str, identities: dict[str, DocumentIdentity]) -> Scope:
@@ -161,23 +161,18 @@ def question_scope(question: str, identities: dict[str, DocumentIdentity]) -> Sc
         if any(_names_in(question, words, name) for name in organisation_names(identity))
     }
     scores = {source: 1.0 if source in named_orgs else 0.0 for source in identities}
-    reasons = ["organisation"] if named_orgs else []
     kinds = {kind for kind, cues in KIND_WORDS.items() if any(cue in lowered for cue in cues)}
     if kinds:
-        reasons.append("kind")
         for source, identity in identities.items():
             scores[source] += 0.5 * (identity.kind in kinds)
     ref = asked_period(question)
     if ref is not None and (named_orgs or ref.kind != "year"):  # a bare year alone is too weak ("rates in 2005")
-        reasons.append("period")
         _score_periods(ref, identities, scores)
-    if not reasons:
-        return Scope()
     best = max(scores.values())
     top = tuple(sorted(source for source, score in scores.items() if score >= best - NEAR_BEST))
     if best <= 0 or len(top) == len(identities):
         return Scope()
-    return Scope(top, tuple(reasons))
+    return Scope(top)
 
 
 def _score_periods(ref: PeriodRef, identities: dict[str, DocumentIdentity], scores: dict[str, float]) -> None:
