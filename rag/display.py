@@ -48,7 +48,10 @@ def terminal(text: str) -> str:
     """`text` for Rich markup (`console.print(f"… {terminal(name)}")`): printed as typed, never a style or link."""
     from rich.markup import escape
 
-    return escape(printable(text))
+    shown = printable(text)
+    body = shown.rstrip("\\")
+    # Backslashes just before a tag escape it, so those that end `text` are doubled: the tag after it still closes
+    return escape(body) + "\\" * (2 * (len(shown) - len(body)))
 
 
 def literal(text: str) -> str:
