@@ -198,7 +198,7 @@ def _resolve(store, names: list[str] | None) -> list[str] | None:
 
 
 def _print_stream(session, question: str, documents: list[str] | None) -> Answer:
-    """Stream one answer, then list the sources it cites. On a terminal the answer is shown as rendered
+    """Stream one answer, then list its sources (`Answer.shown_sources`). On a terminal the answer is shown as rendered
     Markdown (redrawn as it streams); in a pipe or a log it is the plain text."""
     from rich.live import Live
     from rich.markdown import Markdown
@@ -220,7 +220,7 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
             elif isinstance(event, Done):
                 answer = event.answer
     console.print()
-    for source in answer.cited_sources:
+    for source in answer.shown_sources:
         snippet = " ".join(source.text.split())[:160]
         console.print(
             f"[bold]\\[{source.n}][/bold] {_shown(source.source)}"
@@ -241,7 +241,6 @@ def ask(
 ) -> None:
     """Answer a question from the stored documents, with cited sources. Exit 1 if the answer failed."""
     import json
-    from dataclasses import asdict
 
     from rag import open_components
 
@@ -254,7 +253,6 @@ def ask(
         session = parts.session()
         if json_out:
             answer = session.answer(question, document or None)
-            sources = [asdict(s) | {"pages": s.pages_label} for s in answer.sources]
             print(
                 json.dumps(
                     {
@@ -263,7 +261,7 @@ def ask(
                         "mode": answer.mode,
                         "cited": answer.cited,
                         "error": answer.error,
-                        "sources": sources,
+                        "sources": answer.sources_json(),
                     },
                     indent=2,
                     ensure_ascii=False,

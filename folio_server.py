@@ -361,12 +361,9 @@ def _turns(messages: list[ChatMessage]) -> list[tuple[str, str]]:
 
 
 def _sources(answer: Answer) -> list[dict]:
-    shown = answer.cited_sources or answer.sources
-    return [
-        {"n": s.n, "file": s.source, "document": s.document, "pages": s.pages_label, "page_start": s.page_start,
-         "page_end": s.page_end, "text": s.text, "score": round(s.score, 4)}
-        for s in shown
-    ]  # fmt: skip
+    """The sources shown under the answer, as the CLI and saved chats write them; `file` is the API's name for
+    `source` (documented, and what clients read)."""
+    return [source | {"file": source["source"]} for source in answer.sources_json()]
 
 
 def _usage(asked: str, answer: Answer) -> dict:

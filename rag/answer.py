@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rag.citations import cited_numbers, filter_citations, renumber
 from rag.config import default
@@ -43,8 +43,19 @@ class Answer:
 
     @property
     def cited_sources(self) -> list[Source]:
+        """The sources the answer cites, in the order it first cites them."""
         by_number = {s.n: s for s in self.sources}
         return [by_number[n] for n in self.cited if n in by_number]
+
+    @property
+    def shown_sources(self) -> list[Source]:
+        """The sources listed under the answer: those it cites, or every source when it cites none (small local
+        models often cite nothing); a refusal has none."""
+        return self.cited_sources or self.sources
+
+    def sources_json(self) -> list[dict[str, Any]]:
+        """The shown sources as JSON (`Source.to_dict`): what `folio ask --json`, the API and saved chats hold."""
+        return [source.to_dict() for source in self.shown_sources]
 
 
 @dataclass(frozen=True)

@@ -148,11 +148,10 @@ class Conversations:
         return [Message(role, text, mode, error, _sources(stored)) for role, text, mode, error, stored in rows]
 
     def add_turn(self, conversation_id: str, answer: Answer) -> None:
-        """Store a question and its answer (with the sources shown under it: those it cites, or all that were
-        retrieved when it cites none, as small local models often do); the first question names the chat."""
+        """Store a question and its answer (with the sources shown under it: `Answer.shown_sources`); the first
+        question names the chat."""
         now = _now()
-        shown = answer.cited_sources or answer.sources
-        sources = json.dumps([asdict(source) for source in shown])
+        sources = json.dumps(answer.sources_json())
 
         def add(db: sqlite3.Connection) -> None:
             db.execute(
@@ -256,12 +255,7 @@ def _failed(path: Path, error: Exception) -> str:
 
 
 def _sources(stored: str) -> list[Source]:
-    sources = []
-    for item in json.loads(stored):
-        item["page_breaks"] = tuple(tuple(pair) for pair in item["page_breaks"])
-        item["printed"] = tuple(tuple(pair) for pair in item.get("printed", ()))
-        sources.append(Source(**item))
-    return sources
+    return [Source.from_dict(item) for item in json.loads(stored)]
 
 
 def _title(question: str) -> str:

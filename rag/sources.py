@@ -3,9 +3,10 @@ with a page for every sentence."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from functools import cached_property
+from typing import Any
 
 from rag.citations import footnote_marks
 from rag.sentences import sentence_spans, table_headers
@@ -48,6 +49,21 @@ class Source(PageSpan):
         `headers` is false (then each sentence is verbatim from `text`)."""
         found = table_headers(self.text) if headers else {}
         return [(found.get(start, "") + self.text[start:end], self.page_at(start)) for start, end in self._spans]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The source as JSON: every field and its `pages` label (the one shape of `folio ask --json`, the API and
+        saved chats)."""
+        return asdict(self) | {"pages": self.pages_label}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Source:
+        """The source `to_dict` wrote (derived keys such as `pages` are left out; fields an older Folio did not
+        write take their defaults)."""
+        known = {f.name for f in fields(cls)}
+        given = {key: value for key, value in data.items() if key in known}
+        given["page_breaks"] = tuple(tuple(pair) for pair in given["page_breaks"])
+        given["printed"] = tuple(tuple(pair) for pair in given.get("printed", ()))
+        return cls(**given)
 
     @cached_property
     def _spans(self) -> list[tuple[int, int]]:

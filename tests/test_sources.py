@@ -237,3 +237,20 @@ def test_a_documents_own_bracketed_numbers_become_superscripts_of_the_same_lengt
     marked = footnote_marks(text)
     assert marked == "Brazil holds 60% of the forest.⁽²⁾ Peru ⁽¹³⁾ follows ⁽¹, ⁴⁾."
     assert len(marked) == len(text) and cited_numbers(marked) == []
+
+
+def test_an_answer_shows_the_sources_it_cites_or_all_of_them_when_it_cites_none():
+    first, second = (Source(n, f"{n}.pdf", f"Text {n}.", ((0, n),), 0.5) for n in (1, 2))
+    cites_second = Answer("q", "q", text="It is so [2].", sources=[first, second], cited=[2])
+    cites_none = Answer("q", "q", text="It is so.", sources=[first, second], cited=[])
+    assert cites_second.shown_sources == [second] and cites_none.shown_sources == [first, second]
+    assert [s["n"] for s in cites_second.sources_json()] == [2]
+
+
+def test_a_source_comes_back_whole_from_its_json_and_an_older_folios_json_still_reads():
+    source = Source(3, "a.pdf", "Text.", ((0, 4), (3, 5)), 0.61, True, ((5, "iv"),), "ACME report", "ACME, 10-K")
+    written = json.loads(json.dumps(source.to_dict()))
+    assert written["pages"] == "pp. 4-5 (printed 4-iv) (OCR)"
+    assert Source.from_dict(written) == source
+    older = {k: v for k, v in written.items() if k not in ("pages", "printed", "ocr", "context", "document")}
+    assert Source.from_dict(older) == Source(3, "a.pdf", "Text.", ((0, 4), (3, 5)), 0.61)
