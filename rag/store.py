@@ -31,6 +31,7 @@ from rag.identity import DocumentIdentity
 from rag.keyword import KeywordIndex
 
 REGISTRY_SUFFIX = "-docs"
+OPEN_TIMEOUT_S = 120  # how long opening an embedded store waits for another process that is opening it
 ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
 CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
 DOCUMENT_KEY = "document"  # set on retrieved chunks: what the document is (its identity's label), from the registry
@@ -448,7 +449,8 @@ COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]")  # w
 def collection_names(settings: Settings) -> list[str]:
     """The Folio collections in the configured store (each with its document registry), sorted."""
     try:
-        names = {collection.name for collection in make_client(settings).list_collections()}
+        with _opening(settings):
+            names = {collection.name for collection in make_client(settings).list_collections()}
     except StoreError:
         raise
     except Exception as error:  # chromadb raises many types
@@ -482,7 +484,30 @@ def open_store(settings: Settings, embedder) -> Store:
     else:
         lock, where = settings.chroma_path / "folio-write.lock", f"the embedded store in {settings.chroma_path}"
         keywords = settings.chroma_path / "keyword"
-    client = make_client(settings)
-    name = settings.folio_collection
-    index = KeywordIndex(keywords / name)
-    return Store(client, name, embedder.name, embedder.dim, index, lock_path=lock, where=where)
+    with _opening(settings):
+        client = make_client(settings)
+        name = settings.folio_collection
+        index = KeywordIndex(keywords / name)
+        return Store(client, name, embedder.name, embedder.dim, index, lock_path=lock, where=where)
+
+
+@contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """One process at a time opens an embedded store: processes that create a new store at once race on its
+    tables in Chroma ('table collections already exists'). Held only while opening, so a long ingest (which
+    holds folio-write.lock) does not keep readers out."""
+    if settings.chroma_host:
+        yield
+        return
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(settings.chroma_path / "folio-open.lock", timeout=OPEN_TIMEOUT_S)
+        lock.acquire()
+    except Timeout as error:
+        raise StoreError(f"{settings.chroma_path} was kept busy by another process for {OPEN_TIMEOUT_S} s") from error
+    except OSError as error:
+        raise StoreError(f"cannot open the embedded store in {settings.chroma_path} ({error})") from error
+    try:
+        yield
+    finally:
+        lock.release()

@@ -99,3 +99,35 @@ def test_two_overlapping_ingests_and_a_question_during_them(tmp_path, settings, 
     # this long-lived process sees the other processes' documents in dense retrieval too
     later = Retriever(store, embedder, mode="dense").retrieve("Sentence 3 of the nile report", 3)
     assert later.chunks[0].source == "nile.pdf"
+
+
+OPEN_WHEN_TOLD = """
+import sys
+from rag.config import Settings
+from rag.embed import MiniLMEmbedder
+from rag.store import open_store
+print("ready", flush=True)
+sys.stdin.readline()
+print(open_store(Settings(_env_file=None), MiniLMEmbedder()).count(), flush=True)
+"""
+
+
+def test_processes_that_open_one_new_store_at_the_same_instant_all_open_it(settings):
+    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}
+    opening = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_WHEN_TOLD],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    assert [process.stdout.readline() for process in opening] == ["ready\n"] * 4  # each has imported Chroma
+    for process in opening:  # then all are told at once to create the store
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    done = [process.communicate(timeout=300) for process in opening]
+    assert [(process.returncode, out, err) for process, (out, err) in zip(opening, done)] == [(0, "0\n", "")] * 4
