@@ -320,3 +320,19 @@ def test_a_server_that_timed_out_is_not_asked_again_for_a_while_then_it_is(retri
     assert "did not answer within" in _session(retriever, forgetful).answer(BRAZIL).text
     again = _session(retriever, forgetful).answer(BRAZIL)  # the memory has run out: the server is asked again
     assert (again.mode, again.text) == ("generated", "Brazil has 60% [1].")
+
+
+def test_an_offline_answer_quoting_a_file_with_brackets_in_its_name_cites_no_source_of_that_number(
+    tmp_path, settings, store, embedder
+):
+    """The quote line names the file ("*notes[9].pdf, p. 1*"): its [9] names no source and is dropped as any
+    model's would be (it was numbered as a citation of a source that did not exist, and the answer crashed)."""
+    from ingest import Ingestor
+    from tests.conftest import make_pdf
+
+    make_pdf(tmp_path / "docs" / "notes[9].pdf", ["About 60% of the Amazon rainforest is in Brazil."])
+    assert Ingestor(store, embedder, settings).folders([tmp_path / "docs"]).ok
+    answer = ChatSession(Retriever(store, embedder)).answer(BRAZIL)
+    assert (answer.mode, answer.error, answer.cited) == ("extractive", "", [1])
+    assert "60% of the Amazon rainforest is in Brazil. [1] — *notes.pdf, p. 1*" in answer.text
+    assert [s.source for s in answer.shown_sources] == ["notes[9].pdf"]
