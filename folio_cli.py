@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,7 +22,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
-from rag import ConfigError, FolioError, StoreError, inert, load_settings, printable
+from rag import ConfigError, FolioError, StoreError, inert, load_settings, printable, terminal
 
 if TYPE_CHECKING:
     from rag import Answer, Settings
@@ -39,13 +38,8 @@ SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
 NO_DOCUMENTS = "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI."
 
 
-def _shown(text: str) -> str:
-    """Text Folio did not write (a file name, document text, a model's words) as Rich prints it: literally."""
-    return escape(printable(text))
-
-
 def _fail(error: FolioError) -> None:
-    errors.print(f"[red]error:[/red] {_shown(str(error))}", soft_wrap=True)
+    errors.print(f"[red]error:[/red] {terminal(str(error))}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -84,7 +78,7 @@ def ingest(
                 nonlocal pages, chunks, done
                 if result is None:
                     so_far = f"{_counted(pages, 'page')}, {_counted(chunks, 'chunk')}"
-                    bar.update(task, description=f"{_shown(source[-40:])}  ({so_far})")
+                    bar.update(task, description=f"{terminal(source[-40:])}  ({so_far})")
                     return
                 pages, chunks, done = pages + result.pages, chunks + result.chunks, done + 1
                 bar.advance(task)
@@ -165,13 +159,13 @@ def rm(
             found = store.matching(name)
             if len(found) == 1:
                 store.delete_document(found[0].source)
-                console.print(f"removed: {_shown(found[0].source)}")
+                console.print(f"removed: {terminal(found[0].source)}")
                 continue
             failed = True
             if not found:
-                console.print(f"not found: {_shown(name)}")
+                console.print(f"not found: {terminal(name)}")
             else:
-                console.print(f"ambiguous: {_shown(name)} matches {', '.join(_shown(d.source) for d in found)}")
+                console.print(f"ambiguous: {terminal(name)} matches {', '.join(terminal(d.source) for d in found)}")
     except FolioError as error:
         _fail(error)
     raise typer.Exit(1 if failed else 0)
@@ -216,16 +210,16 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
                 else:
                     console.out(printable(event.text), end="", highlight=False)
             elif isinstance(event, Error):
-                console.print(f"\n[red]error:[/red] {_shown(event.message)}")
+                console.print(f"\n[red]error:[/red] {terminal(event.message)}")
             elif isinstance(event, Done):
                 answer = event.answer
     console.print()
     for source in answer.shown_sources:
         snippet = " ".join(source.text.split())[:160]
         console.print(
-            f"[bold]\\[{source.n}][/bold] {_shown(source.source)}"
-            + (f" ({_shown(source.document)})" if source.document else "")
-            + f", {_shown(source.pages_label)}: [dim]{_shown(snippet)}…[/dim]",
+            f"[bold]\\[{source.n}][/bold] {terminal(source.source)}"
+            + (f" ({terminal(source.document)})" if source.document else "")
+            + f", {terminal(source.pages_label)}: [dim]{terminal(snippet)}…[/dim]",
             highlight=False,
         )
     return answer
@@ -296,10 +290,10 @@ def chat(
             if saved is None:
                 raise ConfigError(f"no saved chat matches '{resume}' (see `folio chats`)")
             session.restore(chats.history(saved.id))
-            console.print(f"Resuming [bold]{_shown(saved.title)}[/bold] ({saved.id}).")
+            console.print(f"Resuming [bold]{terminal(saved.title)}[/bold] ({saved.id}).")
             for message in chats.messages(saved.id)[-4:]:
                 console.print(
-                    f"[dim]{'you' if message.role == 'user' else 'folio'}: {_shown(message.text[:200])}[/dim]"
+                    f"[dim]{'you' if message.role == 'user' else 'folio'}: {terminal(message.text[:200])}[/dim]"
                 )
         else:
             saved = chats.start(parts.settings.folio_collection)
@@ -335,7 +329,7 @@ def _warn_unsaved(chats) -> None:
     """One line when the conversation file cannot be used: the chat goes on in memory."""
     if chats.unsaved:
         errors.print(
-            f"[yellow]warning:[/yellow] this chat is not being saved ({_shown(chats.unsaved)})", soft_wrap=True
+            f"[yellow]warning:[/yellow] this chat is not being saved ({terminal(chats.unsaved)})", soft_wrap=True
         )
 
 
@@ -356,7 +350,7 @@ def chats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         _fail(error)
     if saved.unsaved:
         errors.print(
-            f"[yellow]warning:[/yellow] new chats are not being saved ({_shown(saved.unsaved)})", soft_wrap=True
+            f"[yellow]warning:[/yellow] new chats are not being saved ({terminal(saved.unsaved)})", soft_wrap=True
         )
     if json_out:
         print(json.dumps([asdict(c) for c in listed], indent=2))
@@ -465,7 +459,7 @@ def up(
             if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
                 raise
     if host != "127.0.0.1" and not settings.folio_password:
-        warning = f"listening on {_shown(host)} without FOLIO_PASSWORD: anyone who reaches it can read your documents"
+        warning = f"listening on {terminal(host)} without FOLIO_PASSWORD: anyone who reaches it can read your documents"
         errors.print(f"[yellow]note:[/yellow] {warning}")
     app_file = Path(__file__).parent / "streamlit_app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port)]
@@ -540,8 +534,8 @@ def serve(
     except FolioError as error:
         _fail(error)
     if host != "127.0.0.1" and not settings.folio_api_key:
-        errors.print(f"[yellow]note:[/yellow] listening on {_shown(host)} without FOLIO_API_KEY")
-    errors.print(f"Folio API on http://{_shown(host)}:{port}/v1 (model 'folio')", highlight=False)
+        errors.print(f"[yellow]note:[/yellow] listening on {terminal(host)} without FOLIO_API_KEY")
+    errors.print(f"Folio API on http://{terminal(host)}:{port}/v1 (model 'folio')", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
