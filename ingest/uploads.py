@@ -10,17 +10,29 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO, Protocol
 
 from ingest.sync import FileResult, Steps
+from rag.config import Settings
 from rag.errors import FolioError
 from rag.store import Store
 
-if TYPE_CHECKING:
-    from ingest.ingestor import Ingestor
-
 log = logging.getLogger(__name__)
 LEFTOVER_AGE_S = 3600  # a `tmp*.part` untouched this long and not locked is from an interrupted upload
+
+
+class Library(Protocol):
+    """Where an upload is ingested: an `ingest.Ingestor` (its settings, its store, and how it ingests one file)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    def file(
+        self, source: str, data: bytes, path: Path | None = None, force: bool = False, steps: Steps | None = None
+    ) -> FileResult: ...
 
 
 def safe_upload_name(client_name: str) -> str:
@@ -30,7 +42,7 @@ def safe_upload_name(client_name: str) -> str:
     return f"{stem[:100]}.pdf"
 
 
-def ingest_upload(client_name: str, data: bytes, ingestor: Ingestor, steps: Steps | None = None) -> FileResult:
+def ingest_upload(client_name: str, data: bytes, ingestor: Library, steps: Steps | None = None) -> FileResult:
     """Check, ingest and keep one uploaded file (under its safe name in the uploads folder).
 
     The file is written first (a full disk fails before anything is stored) and kept only when it was ingested

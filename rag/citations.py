@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+from rag.terms import terms
 
 # [3], [1, 2], [ 99 ], and the full-width ［99］ and ［1，2］ that models writing CJK text produce
 _MARKER = re.compile(r"[\[［]\s*(\d+(?:\s*[,，]\s*\d+)*)\s*[\]］]")
@@ -70,11 +73,19 @@ def filter_citations(pieces: Iterable[str], valid: set[int], first_use: dict[int
         yield held
 
 
-def cited_sentences(answer_text: str, sources) -> dict[int, str]:
+class Numbered(Protocol):
+    """A numbered source as `cited_sentences` reads it (rag.sources.Source, which uses this module's
+    `footnote_marks`)."""
+
+    @property
+    def n(self) -> int: ...
+
+    def sentences(self, headers: bool = True) -> list[tuple[str, int]]: ...
+
+
+def cited_sentences(answer_text: str, sources: Sequence[Numbered]) -> dict[int, str]:
     """For each cited source, the sentence of it that best matches the answer text citing it (verbatim from the
     source's text, a table row without the header line it is quoted with)."""
-    from rag.extractive import terms
-
     best: dict[int, str] = {}
     by_number = {s.n: s for s in sources}
     for claim in re.split(r"(?<=[.!?\]])\s+(?!\[)|\n+", answer_text):

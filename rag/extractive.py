@@ -17,15 +17,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-
-from bm25s.stopwords import STOPWORDS_EN
 
 from rag.config import HISTORY_WEIGHT
 from rag.sentences import FIELD_LABEL, ROW_HEADER_SEPARATOR
 from rag.sources import Source
+from rag.terms import terms
 
-_WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+")  # "99.99" and "1,151" are one word: 99 is not 99.99
 _HAS_NUMBER = re.compile(r"\d")
 NAMING_WEIGHT = 0.1  # share of its weight a question word keeps in a source whose context line holds it (measured)
 LABEL_SHARE = 0.6  # share of a field label's words the question must name ("engine model" → "Engine Model/Series")
@@ -80,19 +77,6 @@ class Quote:
     source: Source
     page: int
     score: float
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed words without stop words."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
-    return _stemmer().stemWords(words)
 
 
 def own_terms(question: str) -> list[str]:
