@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Request, UploadFile
@@ -34,14 +35,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest import IngestJobs, Ingestor, clean_uploads
+from ingest import FileResult, IngestJobs, Ingestor, clean_uploads
 from rag import (
     Answer,
     Components,
     ConfigError,
     Done,
     Error,
+    Event,
     FolioError,
     Settings,
     Token,
@@ -109,7 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
         if any(e.get("type") == "json_invalid" for e in errors):
             return _error_response(400, "request body is not valid JSON", code="invalid_json")
         # the deepest error: of a union (text or content parts), the branch the value was meant for
-        first = max(errors, key=lambda e: len(e.get("loc", ())), default={})
+        first: dict[str, Any] = max(errors, key=lambda e: len(e.get("loc", ())), default={})
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body" and "[" not in str(part))
         return _error_response(400, f"invalid request: {where or 'body'}: {first.get('msg', 'bad value')}")
 
@@ -130,8 +133,8 @@ def create_app(settings: Settings) -> FastAPI:
             "data": [{"id": i, "object": "model", "created": 0, "owned_by": "folio"} for i in ids],
         }
 
-    @app.post("/v1/chat/completions")
-    def chat(request: ChatRequest):
+    @app.post("/v1/chat/completions", response_model=None)
+    def chat(request: ChatRequest) -> dict[str, Any] | StreamingResponse:
         _check_size(request, settings)
         parts = libraries.get(request.model)
         if request.messages[-1].role != "user" or not request.messages[-1].text.strip():
@@ -154,8 +157,12 @@ def create_app(settings: Settings) -> FastAPI:
         store = libraries.get(model).store
         return {"object": "list", "data": [_document(d) for d in store.documents()]}
 
-    @app.post("/v1/documents")
-    def upload(file: UploadFile = File(...), model: str = MODEL, wait: bool = True):  # noqa: B008 (FastAPI's idiom)
+    @app.post("/v1/documents", response_model=None)
+    def upload(
+        file: UploadFile = File(...),  # noqa: B008 (FastAPI's idiom)
+        model: str = MODEL,
+        wait: bool = True,
+    ) -> dict[str, Any] | JSONResponse:
         """Ingest one PDF; with `wait=false` it is queued instead: 202 and the job's status URL."""
         parts = libraries.get(model)
         limit = parts.settings.folio_max_upload_mb * 1024 * 1024
@@ -212,11 +219,11 @@ class _Guard:
     preflight), the API key, then the body's size (Content-Length, then a running count while it arrives, so an
     oversized upload is never written to disk) and its pace (FOLIO_BODY_TIMEOUT without a byte: 408)."""
 
-    def __init__(self, app, settings: Settings):
+    def __init__(self, app: ASGIApp, settings: Settings):
         self.app, self.settings = app, settings
         self.key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
@@ -229,7 +236,7 @@ class _Guard:
             return await _too_large(limit, setting)(scope, receive, send)
         await self._capped(scope, receive, send, limit, setting)
 
-    def _refusal(self, scope, headers: Headers) -> JSONResponse | None:
+    def _refusal(self, scope: Scope, headers: Headers) -> JSONResponse | None:
         host = _hostname(headers.get("host", ""))
         if not _is_address(host) and host not in self.settings.allowed_hosts:
             message = f"this server does not answer to the host name '{host}' (FOLIO_ALLOWED_HOSTS)"
@@ -249,12 +256,12 @@ class _Guard:
             return self.settings.folio_max_upload_mb * 2**20 + 64 * 1024, "FOLIO_MAX_UPLOAD_MB"
         return self.settings.folio_max_request_kb * 1024, "FOLIO_MAX_REQUEST_KB"
 
-    async def _capped(self, scope, receive, send, limit: int, setting: str) -> None:
+    async def _capped(self, scope: Scope, receive: Receive, send: Send, limit: int, setting: str) -> None:
         """Run the app with a body that stops at `limit` bytes or after FOLIO_BODY_TIMEOUT without one: the client
         is answered 413 or 408 at once, and the app sees a disconnected client (what it already handles)."""
         received, arrived, answered = 0, False, False
 
-        async def counted():
+        async def counted() -> Message:
             nonlocal received, arrived, answered
             if answered:
                 return {"type": "http.disconnect"}
@@ -263,19 +270,20 @@ class _Guard:
             try:
                 message = await asyncio.wait_for(receive(), self.settings.folio_body_timeout)
             except TimeoutError:
-                message, refusal = None, _error_response(408, "the request body stopped arriving", code="timeout")
-            else:
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    arrived = not message.get("more_body", False)
-                refusal = _too_large(limit, setting) if received > limit else None
-            if refusal is None:
-                return message
+                return await refuse(_error_response(408, "the request body stopped arriving", code="timeout"))
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                arrived = not message.get("more_body", False)
+            return message if received <= limit else await refuse(_too_large(limit, setting))
+
+        async def refuse(refusal: JSONResponse) -> Message:
+            """Answer the client with `refusal`; the app sees it disconnect."""
+            nonlocal answered
             answered = True
             await refusal(scope, receive, send)
             return {"type": "http.disconnect"}
 
-        async def unless_answered(message):
+        async def unless_answered(message: Message) -> None:
             if not answered:
                 await send(message)
 
@@ -391,7 +399,7 @@ def _completion(answer: Answer, model: str, asked: str) -> dict:
     }
 
 
-def _stream(events: Iterator, model: str, asked_for_usage: str | None = None) -> Iterator[str]:
+def _stream(events: Iterator[Event], model: str, asked_for_usage: str | None = None) -> Iterator[str]:
     """Server-sent events in OpenAI's chunk format; the last chunk carries `sources`. With `asked_for_usage` (the
     conversation's text: stream_options.include_usage), every chunk has `usage: null` and a final chunk with no
     choices carries the usage, as OpenAI sends it."""
@@ -400,7 +408,7 @@ def _stream(events: Iterator, model: str, asked_for_usage: str | None = None) ->
     if asked_for_usage is not None:
         base["usage"] = None
 
-    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return f"data: {json.dumps(base | {'choices': [choice]} | extra)}\n\n"
 
@@ -418,7 +426,7 @@ def _stream(events: Iterator, model: str, asked_for_usage: str | None = None) ->
     yield "data: [DONE]\n\n"
 
 
-def _uploaded(result) -> dict:
+def _uploaded(result: FileResult) -> dict[str, Any]:
     return {"source": result.source, "status": result.status, "pages": result.pages, "chunks": result.chunks,
             "note": result.reason}  # fmt: skip
 
@@ -442,5 +450,7 @@ def _document(record) -> dict:
             "warnings": record.warnings}  # fmt: skip
 
 
-def _error_response(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+def _error_response(
+    status: int, message: str, kind: str = "invalid_request_error", code: str | None = None
+) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)

@@ -10,6 +10,15 @@ processes (which import `ingest.pdf` only) start without Chroma and the embedder
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names for type checkers and editors (at run time they are imported on first use)
+    from ingest.ingestor import Ingestor  # noqa: F401
+    from ingest.jobs import IngestJobs  # noqa: F401
+    from ingest.pdf import ReadLimits  # noqa: F401
+    from ingest.preview import render_preview  # noqa: F401
+    from ingest.sync import FileResult, IngestReport, find_pdfs, ingest_bytes, ingest_paths  # noqa: F401
+    from ingest.uploads import clean_uploads  # noqa: F401
 
 _HOMES = {
     "FileResult": "ingest.sync",
@@ -26,7 +35,7 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _HOMES:
         return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'ingest' has no attribute {name!r}")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ingest.pdf import ReadLimits
 from ingest.sync import FileResult, IngestReport, Progress, Steps, ingest_bytes, ingest_paths
 from ingest.uploads import ingest_upload
+from rag.components import Components
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.store import DocumentRecord, Store
@@ -25,7 +27,7 @@ class Ingestor:
     limits: ReadLimits | None = None  # None: the reading limits the settings ask for
 
     @classmethod
-    def of(cls, parts) -> Ingestor:
+    def of(cls, parts: Components) -> Ingestor:
         """The ingestor of a library opened with `rag.open_components` (the retriever's store and embedder)."""
         return cls(parts.store, parts.embedder, parts.settings)
 
@@ -52,7 +54,7 @@ class Ingestor:
         return self.file(record.source, data, path=Path(record.path), force=True, steps=steps)
 
     @property
-    def _how(self) -> dict:
+    def _how(self) -> dict[str, Any]:
         """The chunking, reading limits and context line of every ingest here."""
         s = self.settings
         return {

@@ -8,6 +8,19 @@ does not load llama-index and Chroma.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names for type checkers and editors (at run time they are imported on first use)
+    from rag.access import SignInLimits  # noqa: F401
+    from rag.answer import Answer, ChatSession, Done, Error, Event, Sources, Token  # noqa: F401
+    from rag.citations import cited_sentences  # noqa: F401
+    from rag.components import Components, create_collection, open_collection, open_components  # noqa: F401
+    from rag.config import Settings, load_settings  # noqa: F401
+    from rag.conversations import Conversations, Message, open_conversations  # noqa: F401
+    from rag.display import attribute, html_text, inert, label, literal, printable, terminal  # noqa: F401
+    from rag.errors import ConfigError, FolioError, IngestError, LLMError, StoreError  # noqa: F401
+    from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions  # noqa: F401
+    from rag.store import check_collection_name, collection_names, open_library  # noqa: F401
 
 _HOMES = {
     "Answer": "rag.answer",
@@ -51,7 +64,7 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _HOMES:
         return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from rag.answerer import NOT_FOUND, Answerer, Question, Turn
 from rag.citations import cited_numbers, filter_citations
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the openai client takes 1.1 s to import: only sessions that
     from rag.llm import ChatModel
 
 OFFLINE_NOTICE = "_Answered offline, with quotes: {reason}._\n\n"  # an LLM server that cannot be reached
-Mode = Literal["generated", "extractive", "not_found", "error"]
 
 
 @dataclass
@@ -32,7 +31,7 @@ class Answer:
     question: str
     query: str  # what was searched: the question, or its standalone rewrite in a conversation
     text: str = ""
-    mode: Mode = "extractive"
+    mode: str = "extractive"  # an answer mode's (Answerer.mode: "extractive", "generated"), "not_found" or "error"
     sources: list[Source] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
     error: str = ""  # set when the answer failed or was cut off

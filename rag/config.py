@@ -4,7 +4,7 @@ Every field is documented in `.env.example`; the defaults run fully offline.
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,12 +87,12 @@ class Settings(BaseSettings):
         return self.folio_data_dir / "uploads"
 
 
-def default(name: str):
+def default(name: str) -> Any:
     """The default of a setting: the one home of every default (ReadLimits, ChatSession and Retriever use it)."""
     return Settings.model_fields[name].default
 
 
-def load_settings(**overrides) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """The settings from the environment and `.env` (with `overrides`); ConfigError naming every bad value."""
     try:
         return Settings(**overrides)

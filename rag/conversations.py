@@ -10,6 +10,7 @@ chats are then kept in memory until the process ends, and `unsaved` says why, fo
 
 from __future__ import annotations
 
+import builtins  # `Conversations.list` hides the built-in in the class's annotations
 import json
 import shutil
 import sqlite3
@@ -110,7 +111,8 @@ class Conversations:
 
     def list(self, collection: str | None = None) -> list[Conversation]:
         """Conversations, most recently used first (only those of `collection`, when given)."""
-        query, args = "SELECT * FROM conversations", ()
+        query = "SELECT * FROM conversations"
+        args: tuple[str, ...] = ()
         if collection is not None:
             query, args = query + " WHERE collection = ?", (collection,)
         rows = self._use(lambda db: db.execute(query + " ORDER BY updated_at DESC, rowid DESC", args).fetchall())
@@ -138,7 +140,7 @@ class Conversations:
     def delete(self, conversation_id: str) -> None:
         self._use(lambda db: db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)))
 
-    def messages(self, conversation_id: str) -> list[Message]:
+    def messages(self, conversation_id: str) -> builtins.list[Message]:
         rows = self._use(
             lambda db: db.execute(
                 "SELECT role, text, mode, error, sources FROM messages WHERE conversation_id = ? ORDER BY id",
@@ -171,7 +173,7 @@ class Conversations:
 
         self._use(add)
 
-    def history(self, conversation_id: str) -> list[tuple[str, str]]:
+    def history(self, conversation_id: str) -> builtins.list[tuple[str, str]]:
         """(question, answer text) pairs of the answered turns, oldest first: what a resumed session remembers."""
         messages = self.messages(conversation_id)
         pairs = zip(messages[::2], messages[1::2], strict=False)
@@ -203,16 +205,17 @@ class Conversations:
     def _use(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` in one transaction on the file; if the file fails, in memory from then on (what the file still
         holds copied first, so the open chat goes on), with `unsaved` saying why."""
-        if self._memory is None:
+        memory = self._memory
+        if memory is None:
             try:
                 with self._file() as db:
                     return work(db)
             except StoreError as error:
-                self._keep_in_memory(str(error), copy=True)
-        with self._memory_lock, self._memory as db:
+                memory = self._keep_in_memory(str(error), copy=True)
+        with self._memory_lock, memory as db:
             return work(db)
 
-    def _keep_in_memory(self, reason: str, copy: bool) -> None:
+    def _keep_in_memory(self, reason: str, copy: bool) -> sqlite3.Connection:
         memory = sqlite3.connect(":memory:", check_same_thread=False)  # shared by threads, under _memory_lock
         try:
             if copy:
@@ -228,6 +231,7 @@ class Conversations:
             )
         memory.execute("PRAGMA foreign_keys = ON")
         self._memory, self.unsaved = memory, reason
+        return memory
 
     @contextmanager
     def _file(self) -> Iterator[sqlite3.Connection]:

@@ -48,6 +48,7 @@ BE = "is are was were"  # after a question word: the question asks for what foll
 DO = "do does did will would can could has have had should must may"  # after one: it asks for an object
 AUXILIARIES = f"{BE} {DO} done shall might been being am be"
 SentenceSimilarity = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) → cosine of each
+Candidate = tuple[Source, str, int]  # a sentence that may be quoted: (its source, the sentence, its page)
 _ASKS = [  # (question pattern, what a sentence that answers it holds)
     (re.compile(r"\b(percent(age)?|proportion)\b|%", re.I), re.compile(r"\d\s*(%|percent\b|per cent\b)", re.I)),
     (
@@ -109,7 +110,8 @@ def asked_terms(question: str) -> list[str]:
     rest = question[wh.end() :] if wh else question
     if _DO.match(rest):  # "What did the NTSB find …": what follows is who did it, not what is asked
         return []
-    rest = rest[_BE.match(rest).end() :] if _BE.match(rest) else rest
+    if be := _BE.match(rest):  # "Who is the principal investigator…": what is asked follows the "is"
+        rest = rest[be.end() :]
     end = _PHRASE_END.search(rest)
     return own_terms(rest[: end.start()] if end else rest)
 
@@ -167,7 +169,14 @@ def best_quotes(
     ]
 
 
-def _word_scores(question: str, candidates, bags, share, idf, naming) -> dict[int, float]:
+def _word_scores(
+    question: str,
+    candidates: Sequence[Candidate],
+    bags: Sequence[set[str]],
+    share: dict[str, float],
+    idf: dict[str, float],
+    naming: dict[int, set[str]],
+) -> dict[int, float]:
     """Score of each candidate (by index) holding any wanted word: the share of the question's weighted words it
     holds, plus the bonuses for a named form field, the kind of answer asked for and the source's rank."""
     expected = [answer for asked, answer in _ASKS if asked.search(question)]
@@ -185,7 +194,7 @@ def _word_scores(question: str, candidates, bags, share, idf, naming) -> dict[in
     return scores
 
 
-def _choose(candidates, scores: dict[int, float], count: int) -> list[tuple[int, float]]:
+def _choose(candidates: Sequence[Candidate], scores: dict[int, float], count: int) -> list[tuple[int, float]]:
     """The `count` best-scored candidates (index, score), skipping one that repeats a fact already chosen."""
     chosen: list[tuple[int, float]] = []
     for i, score in sorted(scores.items(), key=lambda item: item[1], reverse=True):
@@ -220,7 +229,13 @@ class _Closeness:
         )
 
 
-def _holds_key_terms(question: str, candidates, bags, idf, naming) -> bool:
+def _holds_key_terms(
+    question: str,
+    candidates: Sequence[Candidate],
+    bags: Sequence[set[str]],
+    idf: dict[str, float],
+    naming: dict[int, set[str]],
+) -> bool:
     """Whether some candidate sentence holds KEY_TERM_SHARE of the question's key terms (its own content words,
     weighted by rarity; a word of the source's context line counts)."""
     key = set(own_terms(question)) or set(terms(question))

@@ -12,9 +12,10 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from typing import cast
 
-import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from rag.config import Settings
 from rag.errors import LLMError, LLMUnreachable
@@ -49,7 +50,7 @@ class ChatModel:
         self._client = openai.OpenAI(
             api_key=key or "not-needed",  # local servers (Ollama, llama.cpp) accept any key
             base_url=self.base_url,
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_SECONDS)),
+            timeout=openai.Timeout(self.timeout, connect=min(self.timeout, CONNECT_SECONDS)),
             max_retries=max_retries,
         )
         self._reachability = _Reachability(down_seconds)
@@ -64,11 +65,12 @@ class ChatModel:
         """False for DOWN_SECONDS after the server could not be reached (refused, or no connection in time)."""
         return time.monotonic() >= self._reachability.down_until
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """Yield the answer's text as it arrives; raise LLMError (after any text already yielded)."""
         self._check_reachable()
         try:
-            stream = self._client.chat.completions.create(model=self.model, messages=messages, stream=True)
+            sent = cast(list[ChatCompletionMessageParam], messages)  # role and content: what every message here has
+            stream = self._client.chat.completions.create(model=self.model, messages=sent, stream=True)
         except openai.OpenAIError as error:
             raise self._failed(error) from error
         received = 0
@@ -109,7 +111,7 @@ class ChatModel:
         other.model = model
         return other
 
-    def complete(self, messages: list[dict]) -> str:
+    def complete(self, messages: list[dict[str, str]]) -> str:
         """The whole answer at once (used for short internal tasks such as condensing a question)."""
         return "".join(self.stream(messages))
 

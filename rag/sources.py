@@ -3,7 +3,7 @@ with a page for every sentence."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -71,7 +71,9 @@ class Source(PageSpan):
         return sentence_spans(self.text)
 
 
-def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: int, limit: int) -> list[Source]:
+def build_sources(
+    chunks: Sequence[StoredChunk], count_tokens: Callable[[str], int], budget_tokens: int, limit: int
+) -> list[Source]:
     """Merge neighbouring chunks of a document, keep the best-ranked first, stop at the budget."""
     merged: list[dict] = []
     for chunk in chunks:
@@ -87,7 +89,8 @@ def build_sources(chunks: Sequence[StoredChunk], count_tokens, budget_tokens: in
         for other in touching[1:]:  # the chunk joins two groups (chunks 0 and 2, then 1): one passage, one source
             group["chunks"] |= other["chunks"]
             merged.remove(other)
-    sources, used = [], 0
+    sources: list[Source] = []
+    used = 0
     for group in merged:
         if len(sources) == limit:
             break

@@ -46,6 +46,20 @@ def test_all_names_exactly_what_each_package_exports(package):
         module.no_such_name  # noqa: B018 - unknown names fail like a normal module's
 
 
+@pytest.mark.parametrize("package", PACKAGES)
+def test_type_checkers_see_each_public_name_imported_from_its_home(package):
+    """The lazy package's `if TYPE_CHECKING:` block imports exactly the names it exports, each from the module
+    `__getattr__` loads it from."""
+    tree = ast.parse((ROOT / package / "__init__.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"{package}.")
+        for alias in node.names
+    }
+    assert imported == importlib.import_module(package)._HOMES
+
+
 def test_the_front_ends_names_are_all_exported():
     used: dict[str, set[str]] = {package: set() for package in PACKAGES}
     for front_end in FRONT_ENDS:
