@@ -1,4 +1,6 @@
-"""The `folio` console script as a user runs it: real processes, real store on disk."""
+"""The `folio` command as a user runs it, on a real store on disk: in this process through Click's runner (the
+commands, their output and exit codes; `python -m ingest` and the terminal tests run real processes, and
+tests/test_clean_exit.py and tests/test_first_run.py run the installed console script)."""
 
 import json
 import os
@@ -7,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from folio_cli import app
 from tests.conftest import SHARED_EVAL, make_pdf
-
-pytestmark = pytest.mark.slow  # every test runs the real `folio` command in a subprocess
 
 FOLIO = str(Path(sys.executable).parent / "folio")
 
@@ -18,13 +20,17 @@ FOLIO = str(Path(sys.executable).parent / "folio")
 @pytest.fixture
 def run(settings):
     def run(*args: str, module: bool = False, stdin: str = "") -> subprocess.CompletedProcess:
-        env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}  # read now: tests may set variables
-        command = [sys.executable, "-m", "ingest", *args] if module else [FOLIO, *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, input=stdin)
+        env = {"FOLIO_DATA_DIR": str(settings.folio_data_dir)}  # read now: tests may set variables
+        if module:
+            command = [sys.executable, "-m", "ingest", *args]
+            return subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+        done = CliRunner().invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+        return subprocess.CompletedProcess(["folio", *args], done.exit_code, done.stdout, done.stderr)
 
     return run
 
 
+@pytest.mark.slow  # real processes
 def test_ingest_json_summary_and_exit_codes(tmp_path, run):
     docs = tmp_path / "docs"
     make_pdf(docs / "good.pdf", ["Saturn has a large ring system."])
@@ -106,18 +112,6 @@ def small_dataset(tmp_path) -> Path:
     document_level = {"question": "Which team won Super Bowl 50?", "files": ["00_Super_Bowl_50.pdf"]}
     (dataset / "questions.jsonl").write_text("\n".join([*lines[::20], json.dumps(document_level)]))
     return dataset
-
-
-def test_eval_reports_metrics_on_a_small_dataset(tmp_path, run):
-    dataset = small_dataset(tmp_path)
-    lines = (dataset / "questions.jsonl").read_text().splitlines()[:-1]
-    result = run("eval", str(dataset), "--json")
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads(result.stdout)
-    assert metrics["questions"] == len(lines) + 1
-    assert metrics["doc_hit@5"] >= metrics["hit@5"] and "strict_citation" in metrics
-    assert metrics["hit@5"] >= 0.8 and metrics["answer_contains_gold"] >= 0.6
-    assert 0 <= metrics["hit@1"] <= metrics["hit@5"] <= 1
 
 
 def test_rich_markup_in_names_and_text_is_printed_as_text(tmp_path, run):
@@ -209,13 +203,15 @@ def test_ask_on_an_empty_library_says_how_to_add_documents_and_help_shows_flags_
     assert "--doc FILE.pdf" in helped.stdout and "list[str]" not in helped.stdout
 
 
-def on_a_terminal(settings, *args: str) -> str:
-    """What `folio ARGS` shows on a terminal (a pty for stdout and stderr); asserts it exits 0."""
+def on_a_terminal(settings, *args: str, stdout_piped: bool = False) -> tuple[str, str]:
+    """What `folio ARGS` shows on a terminal (a pty for stderr, and for stdout unless it is piped, as in
+    `folio eval --json > out.json`) and what it wrote to the pipe; asserts it exits 0."""
     import pty
 
     env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir), "COLUMNS": "120"}
     leader, follower = pty.openpty()
-    process = subprocess.Popen([FOLIO, *args], stdout=follower, stderr=follower, env=env)
+    stdout = subprocess.PIPE if stdout_piped else follower
+    process = subprocess.Popen([FOLIO, *args], stdout=stdout, stderr=follower, env=env, text=True)
     os.close(follower)
     shown = b""
     while True:
@@ -226,14 +222,16 @@ def on_a_terminal(settings, *args: str) -> str:
         if not piece:
             break
         shown += piece
+    piped = process.stdout.read() if stdout_piped else ""
     assert process.wait(timeout=120) == 0
-    return shown.decode("utf-8", "replace")
+    return shown.decode("utf-8", "replace"), piped
 
 
+@pytest.mark.slow  # real processes
 def test_on_a_terminal_the_answer_is_rendered_markdown(tmp_path, run, settings):
     make_pdf(tmp_path / "docs" / "moons.pdf", ["Titan is the largest moon of Saturn. Ganymede orbits Jupiter."])
     assert run("ingest", str(tmp_path / "docs")).returncode == 0
-    text = on_a_terminal(settings, "ask", "Which is the largest moon of Saturn?")
+    text, _ = on_a_terminal(settings, "ask", "Which is the largest moon of Saturn?")
     assert "Titan is the largest moon of Saturn" in text
     assert "> Titan" not in text and "*moons.pdf" not in text  # Markdown rendered, not printed raw
 
@@ -271,14 +269,23 @@ def test_ask_doc_takes_a_prefix_and_an_unknown_name_is_an_error_naming_what_exis
     assert "is ambiguous: it matches amazon-rainforest.pdf, saturn.pdf" in ambiguous.stderr
 
 
+@pytest.mark.slow  # real processes
 def test_ingest_progress_on_a_terminal_says_1_page_not_1_pages(tmp_path, settings):
     make_pdf(tmp_path / "docs" / "a.pdf", ["Titan is the largest moon of Saturn."])
     make_pdf(tmp_path / "docs" / "b.pdf", ["Ganymede orbits Jupiter."])
-    text = on_a_terminal(settings, "ingest", str(tmp_path / "docs"))
+    text, _ = on_a_terminal(settings, "ingest", str(tmp_path / "docs"))
     assert "(1 page, 1 chunk)" in text and "1 pages" not in text and "1 chunks" not in text
 
 
-def test_eval_shows_its_progress_on_a_terminal_even_with_json(tmp_path, settings):
-    text = on_a_terminal(settings, "eval", str(small_dataset(tmp_path)), "--json")
+@pytest.mark.slow  # real processes
+def test_eval_reports_metrics_as_json_with_its_progress_on_the_terminal(tmp_path, settings):
+    dataset = small_dataset(tmp_path)
+    lines = (dataset / "questions.jsonl").read_text().splitlines()[:-1]
+    text, piped = on_a_terminal(settings, "eval", str(dataset), "--json", stdout_piped=True)
     assert "ingest" in text and "2/2" in text  # the PDFs, then the questions, counted
     assert "retrieval" in text and "answers" in text
+    metrics = json.loads(piped)  # stdout holds only the JSON
+    assert metrics["questions"] == len(lines) + 1
+    assert metrics["doc_hit@5"] >= metrics["hit@5"] and "strict_citation" in metrics
+    assert metrics["hit@5"] >= 0.8 and metrics["answer_contains_gold"] >= 0.6
+    assert 0 <= metrics["hit@1"] <= metrics["hit@5"] <= 1
