@@ -31,7 +31,7 @@ class Answer:
     question: str
     query: str  # what was searched: the question, or its standalone rewrite in a conversation
     text: str = ""
-    mode: str = "extractive"  # an answer mode's (Answerer.mode: "extractive", "generated"), "not_found" or "error"
+    mode: str = "extractive"  # its answerer's mode ("extractive", "generated", …), or "not_found", "error"
     sources: list[Source] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
     error: str = ""  # set when the answer failed or was cut off
