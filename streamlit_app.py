@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hmac
 import math
+import secrets
+import struct
 import time
+import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -267,7 +270,26 @@ def show_page(source, page: int, record) -> None:
     except Exception as error:  # a preview must never break the answer
         st.caption(f"The page preview could not be rendered: {literal(str(error))}")
     else:
-        st.image(image, caption=label(f"{source.source}, {source.page_label(page)}"))
+        caption = label(f"{source.source}, {source.page_label(page)}")
+        st.image(session_only(image), caption=caption, output_format="PNG")  # as is: not re-encoded, tag kept
+
+
+def session_only(png: bytes) -> bytes:
+    """`png` tagged with this browser session's random text chunk (invisible). Streamlit serves images from
+    /media/<hash of the bytes> to any client, signed in or not: untagged, one page shown in two sessions has one
+    URL, fetchable for as long as either session lives; tagged, each session's URLs are its own and unguessable."""
+    tag = st.session_state.setdefault("media_tag", secrets.token_hex(16))
+    chunk = b"tEXt" + b"Comment\x00" + tag.encode()
+    tagged = struct.pack(">I", len(chunk) - 4) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    return png[:-12] + tagged + png[-12:]  # before the IEND chunk, the last 12 bytes of every PNG
+
+
+def exported(chats: Conversations, chat_id: str) -> str:
+    """A chat as Markdown, marked with the time of the export (down to the microsecond: its /media/ URL, a hash of
+    the content, differs from any earlier export's)."""
+    from datetime import UTC, datetime
+
+    return f"<!-- exported by Folio at {datetime.now(UTC).isoformat()} -->\n{chats.markdown(chat_id)}"
 
 
 def source_label(source) -> str:
@@ -391,8 +413,11 @@ def main(clock: Callable[[], float] = time.monotonic) -> None:
         st.rerun()  # draw the saved turn like every other, with its sources
     if chat_id:
         with st.sidebar:
-            st.download_button(
-                "Download this chat (Markdown)", chats.markdown(chat_id), f"folio-chat-{chat_id}.md", key="download"
+            st.download_button(  # made on the click, so that no URL of it exists before (see session_only)
+                "Download this chat (Markdown)",
+                partial(exported, chats, chat_id),
+                f"folio-chat-{chat_id}.md",
+                key="download",
             )
 
 

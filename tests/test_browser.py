@@ -237,9 +237,18 @@ def test_a_chat_survives_reload_and_restart_keeps_every_source_and_an_upload_dur
             exported = open(download.value.path(), encoding="utf-8").read()
             assert BRAZIL in exported and "Which river flows through the Amazon rainforest?" in exported
 
+            panel = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").first
+            panel.locator("summary").click()
+            expect(panel.locator("img")).to_be_visible()
+            shown_at = panel.locator("img").get_attribute("src")
+            assert "/media/" in shown_at
+
             page.reload()
             expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
             expect(sources).to_have_count(answered)  # every source panel is back (the collapsed ones too)
+            panel.locator("summary").click()
+            expect(panel.locator("img")).to_be_visible()
+            assert panel.locator("img").get_attribute("src") not in (shown_at, None)  # a session's own URL
 
             process.terminate()
             process.wait(timeout=20)
@@ -247,7 +256,6 @@ def test_a_chat_survives_reload_and_restart_keeps_every_source_and_an_upload_dur
             page.goto(url)  # a fresh visit after the restart: the chat is in the list
             page.get_by_text("What percentage of the Amazon rainforest is in Brazil?").first.click()
             expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
-            panel = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").first
             panel.locator("summary").click()  # open a source panel: its text and the rendered page
             expect(panel.locator("img")).to_be_visible()
             browser.close()
