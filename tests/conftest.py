@@ -48,8 +48,14 @@ def pytest_report_header(config) -> str:
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Long tests first (browser, then slow; order kept within each), so that the pytest-xdist workers
-    (`-n auto` in pyproject.toml) start them early and finish together instead of one waiting on a late long one."""
+    (`-n auto` in pyproject.toml) start them early and finish together instead of one waiting on a late long one.
+    Release checks run only when asked for (`-m release`)."""
     items.sort(key=lambda item: (item.get_closest_marker("browser") is None, item.get_closest_marker("slow") is None))
+    if "release" not in (config.option.markexpr or ""):
+        opt_in = pytest.mark.skip(reason="a release check, opt-in: uv run --frozen pytest -m release")
+        for item in items:
+            if item.get_closest_marker("release"):
+                item.add_marker(opt_in)
 
 
 def make_pdf(path: Path, pages: list[str]) -> Path:

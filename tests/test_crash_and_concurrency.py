@@ -129,5 +129,5 @@ def test_processes_that_open_one_new_store_at_the_same_instant_all_open_it(setti
     for process in opening:  # then all are told at once to create the store
         process.stdin.write("go\n")
         process.stdin.flush()
-    done = [process.communicate(timeout=300) for process in opening]
-    assert [(process.returncode, out, err) for process, (out, err) in zip(opening, done)] == [(0, "0\n", "")] * 4
+    done = [(*process.communicate(timeout=300), process.returncode) for process in opening]
+    assert done == [("0\n", "", 0)] * 4

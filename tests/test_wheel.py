@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import ROOT, free_port
 from tests.test_first_run import stop_and_check_nothing_listens, wait_until_healthy
 
-pytestmark = pytest.mark.slow
+# pip downloads every dependency into the fresh environment: 2-5 minutes of the network, so a release check
+pytestmark = [pytest.mark.slow, pytest.mark.release]
 BUILD_INPUTS = ["pyproject.toml", "uv.lock", "README.md", "rag", "ingest"]  # what `uv build` reads
 BUILD_INPUTS += ["folio_cli.py", "folio_server.py", "streamlit_app.py"]
 
