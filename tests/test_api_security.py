@@ -12,6 +12,8 @@ from pydantic import SecretStr
 from tests.conftest import make_pdf
 from tests.test_server import _serve
 
+pytestmark = pytest.mark.slow  # `folio serve` on loopback, attacked over HTTP
+
 HANG_GUARD = 600  # seconds: only ends a test that hangs; every wait is for the server's answer
 
 

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 from rag.display import label, literal
 from tests.conftest import ROOT, SAMPLE_DOCS
 
+pytestmark = pytest.mark.slow  # the whole UI script in Streamlit's AppTest, on a real store
+
 APP = str(ROOT / "streamlit_app.py")
 AMAZON = "amazon-rainforest-wikipedia.pdf"
 BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
@@ -119,7 +121,6 @@ def test_a_bad_upload_is_a_clear_message_in_the_job_list(app):
     assert [e.value for e in app.error] == [f"{literal('fake.pdf')}: {literal('not a PDF (no %PDF- header)')}"]
 
 
-@pytest.mark.slow
 def test_after_an_llm_failure_the_history_stays_and_the_next_question_works(settings, minilm, monkeypatch, fake_llm):
     for _ in range(4):
         fake_llm.then("status", code=500)
@@ -149,7 +150,6 @@ def _source_panels(at: AppTest, message: int) -> list[list[str]]:
     return [[type(c).__name__ for c in e.children.values()] for e in at.chat_message[message].expander]
 
 
-@pytest.mark.slow
 def test_every_answer_keeps_its_sources_after_more_questions_a_reload_and_a_restart(settings, minilm, monkeypatch):
     at = _ask_about_amazon(settings, minilm, monkeypatch)
     at.chat_input[0].set_value("Which river runs through the Amazon rainforest?").run()

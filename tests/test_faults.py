@@ -17,6 +17,8 @@ from streamlit.testing.v1 import AppTest
 from rag.conversations import open_conversations
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # full disks, damaged files and real processes
+
 FOLIO = str(Path(sys.executable).parent / "folio")
 REFUSAL = "I could not find this in your documents."
 

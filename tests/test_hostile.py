@@ -13,6 +13,8 @@ import pytest
 from ingest import Ingestor
 from tests.conftest import SHARED_EVAL
 
+pytestmark = pytest.mark.slow  # every hostile PDF through the ingest command and the upload path
+
 HOSTILE = SHARED_EVAL / "hostile-pdfs"
 MANIFEST = json.loads((HOSTILE / "manifest.json").read_text())["files"] if HOSTILE.exists() else []
 FOLIO = str(Path(sys.executable).parent / "folio")
@@ -39,7 +41,6 @@ def check_outcome(entry: dict, status: str, pages: int, reason: str, max_pages: 
         assert status == "ingested" or (status == "failed" and reason), (status, reason)
 
 
-@pytest.mark.slow
 def test_the_hostile_folder_through_the_ingest_command(tmp_path):
     folder = tmp_path / "hostile"
     shutil.copytree(HOSTILE, folder, ignore=shutil.ignore_patterns("*.py", "*.json", "*.md", "*.txt"))

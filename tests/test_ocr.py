@@ -10,6 +10,8 @@ from rag.errors import IngestError
 from rag.retrieve import Retriever
 from tests.conftest import SHARED_EVAL, make_scanned_pdf
 
+pytestmark = pytest.mark.slow  # OCR of generated scans
+
 SCAN_2 = (
     "The harbour of Valdemar Bay was dredged in 1887 to a depth of eleven metres. "
     "Its lighthouse keeper, Agnes Thorvald, logged every ship that entered the bay."
@@ -71,7 +73,6 @@ def test_an_uploaded_scan_is_answered_with_a_citation_of_its_page_marked_ocr(mix
     assert "(OCR)" in cited.pages_label
 
 
-@pytest.mark.slow
 def test_a_small_file_of_many_poster_sized_scans_is_read_page_by_page_within_the_memory_cap(tmp_path):
     """40 pages of 2000 x 2000 pt sharing one image: 940 MB of page images if rendered all at once,
     past the child's cap; read one page at a time, the scanned text on the last page is found."""

@@ -20,6 +20,8 @@ from rag.retrieve import Retriever
 from rag.sentences import sentence_spans
 from tests.conftest import SHARED_EVAL, make_pdf
 
+pytestmark = pytest.mark.slow  # real documents from ../shared read and ingested
+
 REAL_DOCS = SHARED_EVAL / "real-docs" / "pdfs"
 
 
@@ -51,7 +53,6 @@ def test_a_file_pypdf_refuses_is_read_by_pdfium_and_the_run_goes_on(tmp_path, st
     assert "412 ships" in stored["documents"][0] and stored["metadatas"][0]["reader"] == "pdfium"
 
 
-@pytest.mark.slow
 def test_the_cli_prints_json_for_a_folder_with_a_file_pypdf_refuses(tmp_path, settings):
     docs = tmp_path / "docs"
     make_array_bomb(docs / "bomb.pdf", "The lighthouse keeper logged 412 ships in March.")

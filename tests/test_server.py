@@ -13,6 +13,8 @@ from folio_server import create_app
 from rag import Settings
 from tests.conftest import SAMPLE_DOCS, free_port
 
+pytestmark = pytest.mark.slow  # `folio serve` on loopback with a real store, driven over HTTP
+
 AMAZON = "amazon-rainforest-wikipedia.pdf"
 BRAZIL = "What percentage of the Amazon rainforest is in Brazil?"
 
