@@ -47,7 +47,11 @@ def test_clean_text_keeps_real_hyphens_and_capitalised_continuations():
 NO_OCR = ReadLimits(ocr=False)
 
 
-@pytest.mark.parametrize("entry", MANIFEST["files"], ids=lambda e: e["file"])
+@pytest.mark.parametrize(
+    "entry",
+    [pytest.param(e, marks=[pytest.mark.slow] * (e["file"] == "many_pages_2000.pdf")) for e in MANIFEST["files"]],
+    ids=lambda e: e["file"],
+)
 def test_hostile_pdf_gets_its_expected_outcome_from_text_extraction(entry):
     """pypdf alone (OCR off); tests/test_hostile.py runs the same files through the CLI and uploads."""
     data = (HOSTILE / entry["file"]).read_bytes()
@@ -137,6 +141,7 @@ def _one_page_pdf(content: bytes) -> bytes:
     return bytes(out)
 
 
+@pytest.mark.slow  # the page goes to OCR first
 def test_a_page_of_glyph_codes_is_not_indexed_as_text_and_the_reason_says_why():
     codes = bytes(c for c in range(1, 32) if c not in b"\n\r()\\") * 3
     data = _one_page_pdf(b"BT /F1 12 Tf 72 720 Td (" + codes + b") Tj ET")
