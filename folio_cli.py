@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,7 +25,8 @@ from rich.text import Text
 from rag import ConfigError, FolioError, StoreError, inert, load_settings, printable, terminal
 
 if TYPE_CHECKING:
-    from rag import Answer, Settings
+    from ingest import FileResult
+    from rag import Answer, ChatSession, Conversations, Embedder, Settings, Store
 
 app = typer.Typer(
     help="Folio: chat with your own PDFs, offline by default, cited to the page.",
@@ -38,7 +39,7 @@ SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
 NO_DOCUMENTS = "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI."
 
 
-def _fail(error: FolioError) -> None:
+def _fail(error: FolioError) -> NoReturn:
     errors.print(f"[red]error:[/red] {terminal(str(error))}", soft_wrap=True)
     raise typer.Exit(2)
 
@@ -48,7 +49,7 @@ def _counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _open(settings: Settings):
+def _open(settings: Settings) -> tuple[Embedder, Store]:
     from rag import open_library
 
     return open_library(settings)
@@ -59,22 +60,22 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders (searched recursively).", exists=True)],
     prune: Annotated[bool, typer.Option(help="Remove stored documents whose file under PATHS is gone.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
-    ocr: Annotated[bool, typer.Option(help="OCR pages that have no text layer (scans); default: FOLIO_OCR.")] = None,
+    ocr: Annotated[
+        bool | None, typer.Option(help="OCR pages that have no text layer (scans); default: FOLIO_OCR.")
+    ] = None,
 ) -> None:
     """Ingest PDFs: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
     from ingest import Ingestor, find_pdfs
 
     try:
-        settings = load_settings()
-        if ocr is not None:
-            settings.folio_ocr = ocr
+        settings = load_settings(**({} if ocr is None else {"folio_ocr": ocr}))
         embedder, store = _open(settings)
         total = len(find_pdfs(paths))
         with _progress_bar(json_out) as bar:
             task = bar.add_task("files", total=total)
             pages = chunks = done = 0
 
-            def progress(source, result):
+            def progress(source: str, result: FileResult | None) -> None:
                 nonlocal pages, chunks, done
                 if result is None:
                     so_far = f"{_counted(pages, 'page')}, {_counted(chunks, 'chunk')}"
@@ -127,13 +128,13 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         described = [asdict(d) | {"identity": d.identity.label if d.identity else ""} for d in documents]
         print(json.dumps(described, indent=2))
         return
-    described = {d.source: d.identity.label for d in documents if d.identity and d.identity.label}
-    what = [Column("what it is", overflow="fold")] if described else []  # only where Folio could tell
+    labels = {d.source: d.identity.label for d in documents if d.identity and d.identity.label}
+    what = [Column("what it is", overflow="fold")] if labels else []  # only where Folio could tell
     table = Table(
         Column("document", overflow="fold"), *what, "pages", "chunks", "ingested", Column("warnings", overflow="fold")
     )
     for d in documents:
-        identity = [Text(printable(described.get(d.source, "")))] if described else []
+        identity = [Text(printable(labels.get(d.source, "")))] if labels else []
         table.add_row(
             Text(printable(d.source)),
             *identity,
@@ -171,7 +172,7 @@ def rm(
     raise typer.Exit(1 if failed else 0)
 
 
-def _resolve(store, names: list[str] | None) -> list[str] | None:
+def _resolve(store: Store, names: list[str] | None) -> list[str] | None:
     """The stored documents that `--doc` names, each by its full name or an unambiguous start (as `folio rm`);
     ConfigError naming what exists for a name that matches none or several."""
     import difflib
@@ -191,7 +192,7 @@ def _resolve(store, names: list[str] | None) -> list[str] | None:
     return resolved or None
 
 
-def _print_stream(session, question: str, documents: list[str] | None) -> Answer:
+def _print_stream(session: ChatSession, question: str, documents: list[str] | None) -> Answer:
     """Stream one answer, then list its sources (`Answer.shown_sources`). On a terminal the answer is shown as rendered
     Markdown (redrawn as it streams); in a pipe or a log it is the plain text."""
     from rich.live import Live
@@ -199,7 +200,8 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
 
     from rag import Done, Error, Token
 
-    answer, text = None, ""
+    answer: Answer | None = None
+    text = ""
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     with live or contextlib.nullcontext():
         for event in session.ask(question, documents or None):
@@ -213,6 +215,8 @@ def _print_stream(session, question: str, documents: list[str] | None) -> Answer
                 console.print(f"\n[red]error:[/red] {terminal(event.message)}")
             elif isinstance(event, Done):
                 answer = event.answer
+    if answer is None:
+        raise AssertionError("ask() always ends with Done")
     console.print()
     for source in answer.shown_sources:
         snippet = " ".join(source.text.split())[:160]
@@ -325,7 +329,7 @@ def chat(
         chats.delete(saved.id)
 
 
-def _warn_unsaved(chats) -> None:
+def _warn_unsaved(chats: Conversations) -> None:
     """One line when the conversation file cannot be used: the chat goes on in memory."""
     if chats.unsaved:
         errors.print(
@@ -409,7 +413,7 @@ def evaluate(
         with _progress_bar(False) as bar:  # on stderr: --json's stdout stays clean
             files = bar.add_task("ingest", total=len(find_pdfs([dataset / "pdfs"])))
 
-            def ingested(_source, result) -> None:
+            def ingested(_source: str, result: FileResult | None) -> None:
                 if result is not None:
                     bar.advance(files)
 
@@ -421,7 +425,7 @@ def evaluate(
                 bar.advance(retrievals)
                 return parts.retriever.retrieve(question, k).chunks
 
-            def session():
+            def session() -> ChatSession:
                 bar.advance(answers)
                 return parts.session()
 

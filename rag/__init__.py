@@ -18,9 +18,12 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (at run time t
     from rag.config import Settings, load_settings  # noqa: F401
     from rag.conversations import Conversations, Message, open_conversations  # noqa: F401
     from rag.display import attribute, html_text, inert, label, literal, printable, terminal  # noqa: F401
+    from rag.embed import Embedder  # noqa: F401
     from rag.errors import ConfigError, FolioError, IngestError, LLMError, StoreError  # noqa: F401
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions  # noqa: F401
-    from rag.store import check_collection_name, collection_names, open_library  # noqa: F401
+    from rag.llm import ChatModel  # noqa: F401
+    from rag.sources import Source  # noqa: F401
+    from rag.store import DocumentRecord, Store, check_collection_name, collection_names, open_library  # noqa: F401
 
 _HOMES = {
     "Answer": "rag.answer",
@@ -40,7 +43,12 @@ _HOMES = {
     "cited_sentences": "rag.citations",
     "load_settings": "rag.config",
     "Components": "rag.components",
+    "ChatModel": "rag.llm",
     "Conversations": "rag.conversations",
+    "DocumentRecord": "rag.store",
+    "Embedder": "rag.embed",
+    "Source": "rag.sources",
+    "Store": "rag.store",
     "Message": "rag.conversations",
     "check_collection_name": "rag.store",
     "collection_names": "rag.store",
