@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -119,33 +120,42 @@ def fake_llm():
     server.close()
 
 
+def sample_library_key() -> str:
+    """What the ingested sample library depends on: the sample PDFs, the code of rag/ and ingest/, and the
+    locked dependencies (the embedding model among them). Another key, another ingest."""
+    digest = hashlib.sha256()
+    inputs = [*SAMPLE_DOCS.glob("*.pdf"), *(ROOT / "rag").rglob("*.py"), *(ROOT / "ingest").rglob("*.py")]
+    for path in sorted([*inputs, ROOT / "uv.lock"]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory, minilm):
-    """sample_docs/ ingested once for the whole test run (read-only for tests).
+    """sample_docs/ ingested once (read-only for tests), and kept between runs under FOLIO_TEST_CACHE
+    (~/.cache/folio-tests) for as long as its inputs are unchanged (`sample_library_key`).
 
-    Under pytest-xdist the first worker to get here ingests into the run's shared temp folder; every worker then
-    opens its own copy of that data folder (one ingest per run, not one per worker)."""
+    The first process to get here (one of the pytest-xdist workers, or pytest itself) ingests under a file lock;
+    every process then opens its own copy of that data folder."""
     from filelock import FileLock
 
     from ingest import ingest_paths
 
-    def ingest(data_dir: Path) -> int:
-        settings = Settings(_env_file=None, folio_data_dir=data_dir)
-        store = open_store(settings, minilm)
-        report = ingest_paths([SAMPLE_DOCS], store, minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap)
-        assert report.ok and report.count("ingested") >= 3
-        return store.count()
-
-    own = tmp_path_factory.mktemp("sample-data")
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        ingest(own)
-        return open_store(Settings(_env_file=None, folio_data_dir=own), minilm)
-    shared = tmp_path_factory.getbasetemp().parent / "sample-data"  # the run's folder, above each worker's
-    with FileLock(f"{shared}.lock"):
-        if not (shared / "chunks").exists():
-            chunks = ingest(shared / "data")
-            (shared / "chunks").write_text(str(chunks))
-        shutil.copytree(shared / "data", own, dirs_exist_ok=True)
+    cache = Path(os.environ.get("FOLIO_TEST_CACHE", Path.home() / ".cache" / "folio-tests"))
+    kept = cache / f"sample-{sample_library_key()}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{kept}.lock"):
+        if not (kept / "chunks").exists():
+            shutil.rmtree(kept, ignore_errors=True)  # an ingest cut short
+            settings = Settings(_env_file=None, folio_data_dir=kept / "data")
+            store = open_store(settings, minilm)
+            report = ingest_paths(
+                [SAMPLE_DOCS], store, minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap
+            )
+            assert report.ok and report.count("ingested") >= 3
+            (kept / "chunks").write_text(str(store.count()))  # written last: the library is complete
+        own = tmp_path_factory.mktemp("sample-data")
+        shutil.copytree(kept / "data", own, dirs_exist_ok=True)
     store = open_store(Settings(_env_file=None, folio_data_dir=own), minilm)
-    assert store.count() == int((shared / "chunks").read_text())  # the copy holds every chunk
+    assert store.count() == int((kept / "chunks").read_text())  # the copy holds every chunk
     return store
