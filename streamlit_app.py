@@ -24,7 +24,7 @@ from rag import FolioError, SignInLimits, html_text, inert, label, literal, load
 
 if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see main)
     from ingest import IngestJobs
-    from rag import Components, Conversations, Message
+    from rag import ChatModel, ChatSession, Components, Conversations, DocumentRecord, Message, Settings, Source
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
 SEARCHING = "_Searching your documents…_"
@@ -120,7 +120,7 @@ def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
     st.session_state.uploads += 1  # a new, empty uploader
 
 
-def queue_reindex(parts: Components, jobs: IngestJobs, doc) -> None:
+def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord) -> None:
     from ingest import Ingestor
 
     ingestor = Ingestor.of(parts)
@@ -137,7 +137,7 @@ def job_panel(jobs: IngestJobs, collection: str) -> None:
         name = literal(job.name)
         if job.state == "failed":
             st.error(f"{name}: {literal(job.result.reason if job.result else 'failed')}")
-        elif job.state == "done":
+        elif job.state == "done" and job.result:  # always: a finished job carries its result
             result = job.result
             if result.status == "unchanged":
                 st.info(f"{name}: already stored, unchanged")
@@ -165,7 +165,7 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def document_panel(parts: Components, jobs: IngestJobs, documents: list) -> list[str]:
+def document_panel(parts: Components, jobs: IngestJobs, documents: list[DocumentRecord]) -> list[str]:
     """List documents with Delete (confirmed) and Re-index; returns the documents the chat is restricted to."""
     if not documents:
         st.caption("No documents yet.")
@@ -212,10 +212,10 @@ def chat_panel(chats: Conversations, collection: str) -> str | None:
     if current and current not in {c.id for c in listed}:
         current = None  # deleted, or from another collection
     if listed:
-        ids = [None, *(c.id for c in listed)] if current is None else [c.id for c in listed]
+        ids: list[str | None] = [None, *(c.id for c in listed)] if current is None else [c.id for c in listed]
         titles = {c.id: c.title for c in listed} | {None: "(new chat)"}
         chosen = st.radio("Chats", ids, index=ids.index(current), format_func=lambda i: label(titles[i]))
-        if chosen != current:
+        if chosen is not None and chosen != current:  # None is offered only while current is None
             st.query_params["chat"] = chosen
             st.rerun()
     if current:
@@ -231,7 +231,7 @@ def chat_panel(chats: Conversations, collection: str) -> str | None:
     return current
 
 
-def show_message(message: Message, files: dict) -> None:
+def show_message(message: Message, files: dict[str, DocumentRecord]) -> None:
     """One saved message, with the sources of an answer (text, highlighted sentence, page image);
     `files` maps each stored document's name to its record (read once per page run, not per source)."""
     if message.role == "user":
@@ -244,7 +244,7 @@ def show_message(message: Message, files: dict) -> None:
     show_sources(message.text, message.sources, files)
 
 
-def show_sources(answer_text: str, sources, files: dict) -> None:
+def show_sources(answer_text: str, sources: list[Source], files: dict[str, DocumentRecord]) -> None:
     from rag import cited_sentences
 
     highlights = cited_sentences(answer_text, sources)
@@ -259,7 +259,7 @@ def show_sources(answer_text: str, sources, files: dict) -> None:
             show_page(source, page, files.get(source.source))
 
 
-def show_page(source, page: int, record) -> None:
+def show_page(source: Source, page: int, record: DocumentRecord | None) -> None:
     """The image of `page` of the source's file, captioned with its page."""
     path = Path(record.path) if record and record.path else None
     if not path or not path.exists():
@@ -292,7 +292,7 @@ def exported(chats: Conversations, chat_id: str) -> str:
     return f"<!-- exported by Folio at {datetime.now(UTC).isoformat()} -->\n{chats.markdown(chat_id)}"
 
 
-def source_label(source) -> str:
+def source_label(source: Source) -> str:
     """ "[1] file.pdf, p. 3", the file name and the printed page label shown as typed."""
     document = f" ({label(source.document)})" if source.document else ""
     return f"\\[{source.n}\\] {label(source.source)}{document}, {label(source.pages_label)}"
@@ -312,7 +312,7 @@ def ask(
     pending: list[str],
     documents: list[str],
     top_k: int,
-    llm=None,
+    llm: ChatModel | None = None,
 ) -> str:
     """Stream the answer to the first pending question into the page, then save the turn; returns the chat's id.
 
@@ -326,7 +326,7 @@ def ask(
         chat_id = chats.start(parts.settings.folio_collection).id
         st.query_params["chat"] = chat_id
     session = chat_session(parts, chats, chat_id)
-    session.top_k, session.llm = top_k, llm
+    session.choose(top_k=top_k, llm=llm)
     events, answer = session.ask(question, documents or None), None
     try:
         with st.chat_message("user"):
@@ -354,7 +354,7 @@ def ask(
     return chat_id
 
 
-def chat_session(parts: Components, chats: Conversations, chat_id: str):
+def chat_session(parts: Components, chats: Conversations, chat_id: str) -> ChatSession:
     """This browser session's ChatSession for the chat, remembering its saved turns (after a reload too)."""
     sessions = st.session_state.setdefault("sessions", {})
     if chat_id not in sessions:
@@ -421,7 +421,7 @@ def main(clock: Callable[[], float] = time.monotonic) -> None:
             )
 
 
-def model_panel(parts: Components):
+def model_panel(parts: Components) -> ChatModel | None:
     """Which answers: offline, or generated by a model chosen from those the server lists."""
     if not parts.llm:
         st.write(
@@ -440,7 +440,7 @@ def model_panel(parts: Components):
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def served_models(base_url: str, _llm) -> list[str]:
+def served_models(base_url: str, _llm: ChatModel) -> list[str]:
     """The models the LLM server offers (asked at most every 5 minutes)."""
     return _llm.models()
 
@@ -464,7 +464,7 @@ def collection_panel(parts: Components) -> None:
                 st.error(literal(str(error)))
 
 
-def chosen_collection(settings) -> str:
+def chosen_collection(settings: Settings) -> str:
     """The collection the address bar names, if it exists; otherwise the configured one, with a notice (a
     mistyped or stale link never creates a collection: that is the sidebar's "Create and open")."""
     from rag import collection_names

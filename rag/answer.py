@@ -106,14 +106,10 @@ class ChatSession:
         """'extractive' (offline) or 'generated (MODEL)'."""
         return self.answerer.label
 
-    @property
-    def llm(self) -> ChatModel | None:
-        """The model answers are generated with (None: another mode)."""
-        return getattr(self.answerer, "llm", None)
-
-    @llm.setter
-    def llm(self, llm: ChatModel | None) -> None:
-        """Answer from now on in the mode `rag.modes.answerer_for` picks for `llm` (the UI's model picker)."""
+    def choose(self, *, top_k: int, llm: ChatModel | None) -> None:
+        """From the next question on, `top_k` sources and the mode `rag.modes.answerer_for` picks for `llm` (the UI's
+        sidebar); the conversation goes on."""
+        self.top_k = top_k
         self.answerer = answerer_for(self.retriever.embedder, llm)
 
     def reset(self) -> None:
