@@ -19,12 +19,18 @@ import numpy as np
 from rag.config import DENSE_WEIGHT, HISTORY_WEIGHT, default
 from rag.embed import Embedder
 from rag.identity import question_scope
+from rag.sections import Headings, heading_scores
 from rag.store import DOCUMENT_KEY, DocumentRecord, Store, StoredChunk
 
 Mode = Literal["dense", "keyword", "hybrid"]
 # Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
 # pool makes the top hits the same whatever k is (docs/benchmarks.md: pool size in the sweep).
 FUSION_CANDIDATES = 20
+# Within the documents a question names, passages are ranked from a wider pool and with their page's heading
+# (rag.sections): the statement a figure sits in is often far down a filing's passage ranking. Both chosen on the
+# worst set's tune half (finance-more; docs/benchmarks.md, look-alike documents, round 4)
+SCOPED_CANDIDATES = 100
+HEADING_WEIGHT = 0.15
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-retrieve")  # shared by every Retriever
 
 
@@ -54,6 +60,18 @@ def fuse(runs: Sequence[tuple[float, Sequence[tuple[str, float]]]]) -> list[tupl
     return sorted(fused.items(), key=lambda item: -item[1])
 
 
+def distinct_pages_first(chunks: Sequence[StoredChunk]) -> list[StoredChunk]:
+    """`chunks` with each page's first chunk ahead of the pages' second ones (order kept otherwise): two chunks
+    of one page are one source once merged (rag.sources), and the page a reader needs may be the next one."""
+    seen: set[tuple[str, int]] = set()
+    first, again = [], []
+    for chunk in chunks:
+        page = (chunk.source, chunk.pages[0])
+        (again if page in seen else first).append(chunk)
+        seen.add(page)
+    return first + again
+
+
 class Retriever:
     """Top-k retrieval over one store, dense, keyword or hybrid."""
 
@@ -65,6 +83,9 @@ class Retriever:
         dense_weight: float = DENSE_WEIGHT,
         candidates: int = FUSION_CANDIDATES,
         identity: bool = True,
+        scoped_candidates: int = SCOPED_CANDIDATES,
+        heading_weight: float = HEADING_WEIGHT,
+        distinct_pages: bool = False,
     ):
         self.store = store
         self.embedder = embedder
@@ -73,6 +94,12 @@ class Retriever:
         self.dense_weight = dense_weight
         self.identity = identity  # search the documents a question names first (rag.identity)
         self._lock = threading.Lock()
+        self.scoped_candidates = scoped_candidates
+        self.heading_weight = heading_weight
+        # each scoped page once before any page twice: +8 points of finance-dev page hit@5, but a page-level set's
+        # answer is often in a page's second chunk (finance-more and real-docs lose), so off (docs/benchmarks.md)
+        self.distinct_pages = distinct_pages
+        self._headings: dict[str, Headings] = {}  # by document version, from its stored text when first named
         # document versions the vector index is known to hold: those registered when the store was opened
         self._seen = {d.version for d in store.documents()}
 
@@ -106,7 +133,12 @@ class Retriever:
             # the documents the question names (organisation, period, kind) first: within them the passage ranking
             # decides; the rest of the library follows (rag.identity)
             named = [d for d in live if d.source in scope.sources]
-            first, _ = self._ranked(question, context, vector, named, fetch, scope.sources)
+            pool = max(fetch, self.scoped_candidates)
+            first, _ = self._ranked(question, context, vector, named, pool, scope.sources)
+            if self.heading_weight:
+                first = self._by_heading(question, named, first)
+            if self.distinct_pages:
+                first = distinct_pages_first(first)
             ids = {c.id for c in first}
             chunks = first + [c for c in chunks if c.id not in ids]
         labels = {d.source: d.identity.label for d in live if d.identity}
@@ -146,6 +178,29 @@ class Retriever:
             if i in found and found[i].metadata.get("version") in wanted
         ]
         return chunks, best
+
+    def _by_heading(
+        self, question: str, documents: Sequence[DocumentRecord], chunks: list[StoredChunk]
+    ) -> list[StoredChunk]:
+        """`chunks` (of `documents`) re-ranked with how well their page's heading matches the question, weighted
+        `heading_weight`; the organisation's name, which chose the documents, does not count."""
+        headings = {d.source: self._headings_of(d) for d in documents}
+        names = [name for d in documents if d.identity for name in (d.identity.organisation, *d.identity.aliases)]
+        scores = heading_scores(question, headings, names)
+        if not scores:
+            return chunks
+        runs = [
+            (1.0 - self.heading_weight, [(c.id, c.score) for c in chunks]),
+            (self.heading_weight, [(c.id, scores.get((c.source, c.pages[0]), 0.0)) for c in chunks]),
+        ]
+        by_id = {c.id: c for c in chunks}
+        return [replace(by_id[i], score=score) for i, score in fuse(runs)]
+
+    def _headings_of(self, document: DocumentRecord) -> Headings:
+        headings = self._headings.get(document.version)
+        if headings is None:
+            headings = self._headings[document.version] = Headings.of(self.store.page_texts(document))
+        return headings
 
     def _refresh_if_changed(self, versions: set[str]) -> None:
         """Another process (a CLI ingest beside the UI) may have changed the documents since the store was opened
