@@ -15,14 +15,18 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import EmptyFileError, FileNotDecryptedError
+from pypdf.generic import DictionaryObject
 
 from ingest.layout import clean_text, running_lines, split_fields, strip_running_lines, two_field_lines
-from rag.config import default
+from rag.config import Settings, default
 from rag.errors import IngestError
+
+if TYPE_CHECKING:  # imported where pypdf fails (_read_pdfium)
+    import pypdfium2
 
 MIN_TEXT_CHARS = 1  # a page with no visible character at all has no text layer (scanned or blank)
 ENCRYPTED = "PDF is encrypted (password-protected); remove the password and try again"
@@ -62,7 +66,7 @@ class ReadLimits:
     layout: bool = True  # False: join every line that does not end a sentence (the old cleaning; for benchmarks)
 
     @classmethod
-    def from_settings(cls, settings) -> ReadLimits:
+    def from_settings(cls, settings: Settings) -> ReadLimits:
         return cls(
             max_pages=settings.folio_max_pages,
             max_chars=settings.folio_max_chars,
@@ -202,7 +206,7 @@ def _read_pypdf(data: bytes, limits: ReadLimits) -> _RawPdf:
     return _RawPdf(texts, ["pypdf"] * count, _printed_labels(reader), _title(reader), attachments=_attachments(reader))
 
 
-def _page_text(page, limits: ReadLimits) -> str:
+def _page_text(page: PageObject, limits: ReadLimits) -> str:
     """pypdf's text of a page; a form printed in two columns has each field on its own line (pypdf runs the two
     fields of a row together, and a reader of "Certificate: Student Age: 17, Male" cannot tell a value's end)."""
     text = page.extract_text() or ""
@@ -237,7 +241,7 @@ def _read_pdfium(data: bytes, limits: ReadLimits, pypdf_reason: str = "") -> _Ra
         document.close()
 
 
-def _pdfium_text(document, index: int) -> str:
+def _pdfium_text(document: pypdfium2.PdfDocument, index: int) -> str:
     page = document[index]
     textpage = page.get_textpage()
     try:
@@ -312,7 +316,8 @@ def _printed_labels(reader: PdfReader) -> list[str]:
     """Each page's printed label where the PDF defines /PageLabels and it differs from the physical number."""
     count = len(reader.pages)
     try:
-        if "/PageLabels" not in reader.trailer["/Root"]:
+        root = reader.trailer["/Root"]  # a catalog that is no dictionary has no labels (pypdf reads it as empty)
+        if not isinstance(root, DictionaryObject) or "/PageLabels" not in root:
             return [""] * count
         labels = list(reader.page_labels)
     except Exception:  # a broken label tree costs the labels, not the file
@@ -324,7 +329,8 @@ def _printed_labels(reader: PdfReader) -> list[str]:
 
 def _title(reader: PdfReader) -> str:
     try:
-        return str((reader.metadata or {}).get("/Title") or "").strip()
+        metadata = reader.metadata
+        return str(metadata.get("/Title") or "").strip() if metadata else ""
     except Exception:
         return ""
 

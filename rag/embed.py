@@ -12,11 +12,17 @@ import threading
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rag.errors import FolioError
+
+if TYPE_CHECKING:  # imported when first used: tokenizers by the first embedding or count, openai only if chosen
+    import openai
+    from tokenizers import Tokenizer
+
+    from rag.config import Settings
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -27,7 +33,10 @@ class Embedder(Protocol):
     """Anything that turns texts into unit vectors of a fixed dimension."""
 
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """The length of every vector (read-only: OpenAIEmbedder learns it from its first call)."""
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -35,7 +44,7 @@ class Embedder(Protocol):
         """Get ready to embed without waiting for it (a retriever about to answer calls this early)."""
 
 
-def load_tokenizer():
+def load_tokenizer() -> Tokenizer:
     """The MiniLM WordPiece tokenizer shipped with Folio (also used to count chunk tokens)."""
     from tokenizers import Tokenizer
 
@@ -47,7 +56,7 @@ def load_tokenizer():
 
 
 @lru_cache(maxsize=1)
-def _counting_tokenizer():
+def _counting_tokenizer() -> Tokenizer:
     tokenizer = load_tokenizer()
     tokenizer.no_truncation()
     tokenizer.no_padding()
@@ -123,7 +132,7 @@ class MiniLMEmbedder:
 class OpenAIEmbedder:
     """Embeddings from an OpenAI(-compatible) server; the dimension is learnt from the first call."""
 
-    def __init__(self, client, model: str, batch_size: int = 64):
+    def __init__(self, client: openai.OpenAI, model: str, batch_size: int = 64):
         self._client = client
         self.name = model
         self.batch_size = batch_size
@@ -157,7 +166,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
 
 
-def make_embedder(settings) -> Embedder:
+def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (the offline MiniLM model unless FOLIO_EMBEDDING=openai)."""
     if settings.folio_embedding == "openai":
         import openai

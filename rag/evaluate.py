@@ -15,10 +15,16 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.citations import cited_numbers
 from rag.store import StoredChunk
+
+if TYPE_CHECKING:
+    from rag.answer import Answer, ChatSession
+    from rag.sources import Source
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,10 @@ def first_hit_rank(chunks: Sequence[StoredChunk], q: Question) -> int | None:
     return _first_rank(chunks, lambda c: is_hit(c, q))
 
 
+def _from_any(chunk: StoredChunk, files: Sequence[str]) -> bool:
+    return chunk.source in files
+
+
 def _first_rank(chunks: Sequence[StoredChunk], hit: Callable[[StoredChunk], bool]) -> int | None:
     return next((rank for rank, c in enumerate(chunks, start=1) if hit(c)), None)
 
@@ -145,9 +155,8 @@ def evaluate_retrieval(retrieve: Callable[[str], list[StoredChunk]], questions: 
         if not q.document_level:
             ranks.append(first_hit_rank(chunks, q))
         if q.evidence_pages:
-            page_ranks.append(_first_rank(chunks, lambda c, q=q: is_evidence_hit(c, q)))
-        files = q.files or (q.file,)
-        doc_ranks.append(_first_rank(chunks, lambda c, files=files: c.source in files))
+            page_ranks.append(_first_rank(chunks, partial(is_evidence_hit, q=q)))
+        doc_ranks.append(_first_rank(chunks, partial(_from_any, files=q.files or (q.file,))))
     result = retrieval_metrics(ranks) if ranks else {}
     if page_ranks:
         result |= {f"page_{name}": value for name, value in retrieval_metrics(page_ranks).items()}
@@ -222,7 +231,7 @@ OFF_TOPIC = [
 ]
 
 
-def evaluate_answers(session_factory, questions: Sequence[Question]) -> dict[str, float]:
+def evaluate_answers(session_factory: Callable[[], ChatSession], questions: Sequence[Question]) -> dict[str, float]:
     """Answer-level metrics on page-level rows, and off-topic refusals.
 
     answer_contains_gold: the answer text holds a gold answer. page_exact_citation: a cited source covers the gold
@@ -252,15 +261,15 @@ def evaluate_answers(session_factory, questions: Sequence[Question]) -> dict[str
     }
 
 
-def _on_gold_page(source, q: Question) -> bool:
+def _on_gold_page(source: Source, q: Question) -> bool:
     return source.source == q.file and _covers(source, q.pages)
 
 
-def _covers(source, pages: set[int]) -> bool:
+def _covers(source: Source, pages: set[int]) -> bool:
     return any(source.page_start <= page <= source.page_end for page in pages)
 
 
-def strict_citation(answer, q: Question) -> bool:
+def strict_citation(answer: Answer, q: Question) -> bool:
     """Whether a sentence of `answer` that holds a gold answer cites the gold page (see evaluate_answers)."""
     by_number = {s.n: s for s in answer.sources}
     for claim in answer.text.splitlines():
@@ -273,6 +282,6 @@ def strict_citation(answer, q: Question) -> bool:
     return False
 
 
-def _answer_pages(source, answers: Sequence[str]) -> set[int]:
+def _answer_pages(source: Source, answers: Sequence[str]) -> set[int]:
     """Pages of `source` whose sentences hold a gold answer."""
     return {page for sentence, page in source.sentences() if contains_answer(sentence, answers)}

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
@@ -29,6 +29,9 @@ from rag.embed import Embedder
 from rag.errors import ConfigError, DuplicateError, StoreError
 from rag.identity import DocumentIdentity
 from rag.keyword import KeywordIndex
+
+if TYPE_CHECKING:  # chromadb is imported when a store is opened (1 s)
+    from chromadb.api import ClientAPI
 
 REGISTRY_SUFFIX = "-docs"
 OPEN_TIMEOUT_S = 120  # how long opening an embedded store waits for another process that is opening it
@@ -115,7 +118,7 @@ class StoredChunk:
         return {int(page): label for page, label in json.loads(stored).items()}
 
 
-def make_client(settings: Settings):
+def make_client(settings: Settings) -> ClientAPI:
     """An embedded on-disk Chroma client, or an HTTP client when CHROMA_HOST is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -170,7 +173,7 @@ class Store:
 
     def __init__(
         self,
-        client,
+        client,  # chromadb's ClientAPI, untyped here: its results type every field Optional (27 errors; issue 29.2)
         name: str,
         model: str,
         dim: int,
@@ -178,7 +181,7 @@ class Store:
         lock_path: Path | None = None,
         lock_timeout: float = 600,
         where: str = "the embedded store",
-    ):
+    ) -> None:
         self._client = client
         self.where = where  # for messages: "the embedded store" or "the Chroma server at host:port"
         # One writer at a time across processes (CLI ingest, UI uploads): embedded Chroma is not
@@ -476,7 +479,7 @@ def open_library(settings: Settings) -> tuple[Embedder, Store]:
     return embedder, open_store(settings, embedder)
 
 
-def open_store(settings: Settings, embedder) -> Store:
+def open_store(settings: Settings, embedder: Embedder) -> Store:
     """Open (or create) the configured collection for this embedder."""
     if settings.chroma_host:
         lock, where = None, f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
