@@ -253,7 +253,14 @@ class Store:
         with self.translate_errors(), self._writing():
             self._write_document(record, ids, texts, metadatas, vectors)
 
-    def _write_document(self, record, ids, texts, metadatas, vectors) -> None:
+    def _write_document(
+        self,
+        record: DocumentRecord,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        vectors: np.ndarray,
+    ) -> None:
         twin = self.document_by_content(record.doc_id)  # checked again under the lock: two uploads at once
         if twin and twin.source != record.source:
             raise DuplicateError(f"same content as '{twin.source}', which is already stored")
