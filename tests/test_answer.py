@@ -7,7 +7,7 @@ from rag.config import Settings, default, llm_enabled
 from rag.errors import LLMError
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
-from tests.conftest import SAMPLE_DOCS, free_port
+from tests.conftest import free_port
 
 SECRET = "sk-test-do-not-leak-123456"
 AMAZON = "amazon-rainforest-wikipedia.pdf"
@@ -265,11 +265,8 @@ def test_an_embedding_error_never_shows_the_api_key(fake_llm):
     assert "embedding request failed" in str(failed.value) and "sk-secret-embedding-key" not in str(failed.value)
 
 
-def test_an_offline_answer_leads_with_the_sentence_that_holds_what_was_asked(store, embedder, settings):
-    from ingest import Ingestor
-
-    Ingestor(store, embedder, settings).folders([SAMPLE_DOCS / AMAZON])  # the default chunking and context
-    answer = ChatSession(Retriever(store, embedder)).answer(BRAZIL)
+def test_an_offline_answer_leads_with_the_sentence_that_holds_what_was_asked(retriever):
+    answer = _session(retriever).answer(BRAZIL)  # the sample library: the default chunking and context
     first_quote = answer.text.split("\n\n", 1)[1].split("\n>\n")[0]
     assert "60% of the rainforest" in first_quote and first_quote.rstrip().endswith("p. 1*")
     assert answer.cited_sources[0].source == AMAZON and answer.cited_sources[0].page_start == 1

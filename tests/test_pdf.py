@@ -29,7 +29,7 @@ def test_pages_are_numbered_from_one_in_order(tmp_path):
 
 def test_blank_pages_in_a_text_document_are_skipped_with_a_warning(tmp_path):
     pdf = make_pdf(tmp_path / "a.pdf", ["First page.", "", "Third page."])
-    extracted = extract_pages(pdf.read_bytes())
+    extracted = extract_pages(pdf.read_bytes(), NO_OCR)  # with OCR: blank_pages.pdf in tests/test_hostile.py
     assert [p.number for p in extracted.pages] == [1, 3]
     assert extracted.page_count == 3
     assert extracted.warnings == ["no text on page(s) 2 (scanned or blank?)"]

@@ -85,6 +85,7 @@ def test_prune_removes_documents_whose_file_is_gone(folder, store, embedder):
     assert [d.source for d in store.documents()] == ["apollo.pdf"]
 
 
+@pytest.mark.slow  # each bad file in its own child process
 def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, embedder):
     for name in (
         "zero_bytes.pdf",
