@@ -13,7 +13,6 @@ from pathlib import Path
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
-from llama_index.core.node_parser import SentenceSplitter
 from pypdf import PdfReader
 
 from bench.stores import cached_vectors
@@ -69,6 +68,8 @@ def langchain_tutorial(pdf_dir: Path, embedder: Embedder) -> PageChunkIndex:
 
 
 def llamaindex_starter(pdf_dir: Path, embedder: Embedder) -> PageChunkIndex:
+    from llama_index.core.node_parser import SentenceSplitter  # 2 s to import: only for this pipeline
+
     # tokenizer given explicitly: llama-index's default (tiktoken) downloads its vocabulary at run time
     splitter = SentenceSplitter(chunk_size=1024, chunk_overlap=200, tokenizer=lambda t: [0] * count_tokens(t))
     chunks = [(f, p, piece) for f, p, text in _pages(pdf_dir) for piece in splitter.split_text(text)]
