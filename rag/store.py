@@ -241,6 +241,7 @@ class Store:
         got = self.registry.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
         return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
 
+    @_translated
     def write_document(
         self,
         record: DocumentRecord,
@@ -250,34 +251,24 @@ class Store:
         vectors: np.ndarray,
     ) -> None:
         """Store a document's chunks, then register it, then drop its previous version's chunks."""
-        with self.translate_errors(), self._writing():
-            self._write_document(record, ids, texts, metadatas, vectors)
-
-    def _write_document(
-        self,
-        record: DocumentRecord,
-        ids: Sequence[str],
-        texts: Sequence[str],
-        metadatas: Sequence[dict[str, Any]],
-        vectors: np.ndarray,
-    ) -> None:
-        twin = self.document_by_content(record.doc_id)  # checked again under the lock: two uploads at once
-        if twin and twin.source != record.source:
-            raise DuplicateError(f"same content as '{twin.source}', which is already stored")
-        previous = self.document(record.source)
-        for start in range(0, len(ids), self._batch):
-            end = start + self._batch
-            self.chunks.upsert(
-                ids=list(ids[start:end]),
-                documents=list(texts[start:end]),
-                metadatas=list(metadatas[start:end]),
-                embeddings=vectors[start:end],
-            )
-        indexed = [embedded_text(m.get(CONTEXT_KEY, ""), t) for m, t in zip(metadatas, texts, strict=True)]
-        self.keywords.add(record.version, ids, indexed)
-        self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
-        if previous and previous.version != record.version:
-            self._delete_chunks_of(previous)
+        with self._writing():
+            twin = self.document_by_content(record.doc_id)  # checked again under the lock: two uploads at once
+            if twin and twin.source != record.source:
+                raise DuplicateError(f"same content as '{twin.source}', which is already stored")
+            previous = self.document(record.source)
+            for start in range(0, len(ids), self._batch):
+                end = start + self._batch
+                self.chunks.upsert(
+                    ids=list(ids[start:end]),
+                    documents=list(texts[start:end]),
+                    metadatas=list(metadatas[start:end]),
+                    embeddings=vectors[start:end],
+                )
+            indexed = [embedded_text(m.get(CONTEXT_KEY, ""), t) for m, t in zip(metadatas, texts, strict=True)]
+            self.keywords.add(record.version, ids, indexed)
+            self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
+            if previous and previous.version != record.version:
+                self._delete_chunks_of(previous)
 
     @_translated
     def delete_document(self, source: str) -> DocumentRecord | None:
