@@ -18,13 +18,15 @@ Uses only the public API of `rag` and `ingest`, like the CLI and the UI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import faulthandler
 import hmac
 import ipaddress
 import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -85,6 +87,37 @@ class ChatRequest(BaseModel):
     stream_options: StreamOptions | None = None
 
 
+def _watchdog(settings: Settings):
+    """A lifespan that exits the process when its event loop stops turning for FOLIO_STALL_TIMEOUT seconds.
+
+    Once, after a full disk was freed, every route (even a 404) blocked and SIGTERM was ignored: threads were inside
+    chromadb's native code holding the GIL, so nothing written in Python could run, answer or exit. faulthandler's
+    timer is a C thread that needs no GIL: the loop re-arms it while it turns; if it stops, the stacks of all threads
+    go to stderr (the cause, for a report) and the process exits with status 1, for its supervisor to restart.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        timeout = settings.folio_stall_timeout
+        if not timeout:
+            yield
+            return
+
+        async def heartbeat() -> None:
+            while True:
+                faulthandler.dump_traceback_later(timeout, exit=True)
+                await asyncio.sleep(timeout / 4)
+
+        beating = asyncio.create_task(heartbeat())
+        try:
+            yield
+        finally:
+            beating.cancel()
+            faulthandler.cancel_dump_traceback_later()
+
+    return lifespan
+
+
 class ApiError(Exception):
     """An error answered in OpenAI's shape."""
 
@@ -95,7 +128,7 @@ class ApiError(Exception):
 
 def create_app(settings: Settings) -> FastAPI:
     """The API over the library these settings name (other collections are `folio:<name>`)."""
-    app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None, lifespan=_watchdog(settings))
     libraries = _Libraries(settings)
     jobs = IngestJobs()  # queued uploads (?wait=false), worked through one at a time like the UI's
     clean_uploads(settings.uploads_dir)  # uploads an earlier process left half done

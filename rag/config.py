@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     folio_body_timeout: float = Field(default=30.0, gt=0)  # seconds a request body may go without sending a byte
     # collections that `folio serve` and the UI may create (reading one never creates it)
     folio_max_collections: int = Field(default=20, ge=1)
+    # seconds the API's event loop may be stuck (a native call holding the GIL) before the process prints every
+    # thread's stack and exits with status 1 for its supervisor to restart it; 0 turns the watchdog off
+    folio_stall_timeout: float = Field(default=60.0, ge=0)
 
     @property
     def allowed_hosts(self) -> set[str]:

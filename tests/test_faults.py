@@ -152,3 +152,38 @@ def test_a_full_disk_mid_chat_keeps_the_answers_and_says_from_where_they_were_no
     assert stopped.returncode == 2 and stopped.stdout == ""
     [error] = stopped.stderr.splitlines()
     assert error.startswith("error: cannot open the embedded store in") and "disk is full" in error
+
+
+STALLED_SERVER = """
+import re, sys, threading, time
+import httpx, uvicorn
+from folio_server import create_app
+from rag import Settings
+
+settings = Settings(_env_file=None, folio_data_dir=sys.argv[1], folio_stall_timeout=2)
+port = int(sys.argv[2])
+server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+threading.Thread(target=server.run, daemon=True).start()
+while not server.started:
+    time.sleep(0.05)
+print(httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code, flush=True)
+
+def hold_the_gil():  # exponential backtracking inside C: no Python thread runs until it ends (for ages)
+    re.fullmatch(r"(a+)+b", "a" * 64)
+
+hold_the_gil()
+"""
+
+
+def test_a_server_stuck_in_native_code_prints_every_stack_and_exits_for_its_supervisor(tmp_path):
+    """Issue 28.11: once every route hung and SIGTERM was ignored, threads inside chromadb's native code holding
+    the GIL. Held here by a regular expression (C code that never lets the GIL go): the watchdog still fires."""
+    from tests.conftest import free_port
+
+    run = subprocess.run(
+        [sys.executable, "-c", STALLED_SERVER, str(tmp_path / "data"), str(free_port())],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.stdout.splitlines() == ["200"]  # it served, then stalled
+    assert run.returncode == 1
+    assert "Timeout (0:00:02)!" in run.stderr and "in hold_the_gil" in run.stderr  # the cause is in the report
