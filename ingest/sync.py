@@ -26,7 +26,8 @@ from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
 from rag.config import CONTEXT_WORDS
 from rag.embed import Embedder, count_tokens
 from rag.errors import DuplicateError, FolioError
-from rag.store import CONTEXT_KEY, DocumentRecord, Store, embedded_text
+from rag.records import ChunkMetadata, DocumentRecord, MetadataValue
+from rag.store import Store, embedded_text
 
 PROGRESS_BATCH = 32  # chunks embedded between two progress reports (the UI's progress bar)
 MIN_TEXT_TOKENS = 64  # a chunk's own text never gets fewer tokens than this, however long the context line
@@ -262,22 +263,21 @@ def chunk_context(document: str, chunk: Chunk) -> str:
     return f"{document} | {chunk.table_header}" if chunk.table_header else document
 
 
-def chunk_metadata(record: DocumentRecord, chunk: Chunk, pages: list[Page], context: str) -> dict:
+def chunk_metadata(record: DocumentRecord, chunk: Chunk, pages: list[Page], context: str) -> dict[str, MetadataValue]:
     """Chroma metadata of a chunk; `context` is keyword-indexed with the text (see rag.retrieve)."""
     spanned = [p for p in pages if chunk.page_start <= p.number <= chunk.page_end]
-    labels = {p.number: p.label for p in spanned if p.label}
-    return {
-        "version": record.version,
-        "doc_id": record.doc_id,
-        "source": record.source,
-        "page_start": chunk.page_start,
-        "page_end": chunk.page_end,
-        "page_breaks": json.dumps(chunk.page_breaks),
-        "chunk_index": chunk.index,
-        "n_tokens": chunk.n_tokens,
-        "ingested_at": record.ingested_at,
-        "ocr": any(p.ocr for p in spanned),  # the UI marks OCR'd citations
-        "reader": "+".join(sorted({p.reader for p in spanned})),
-        "page_labels": json.dumps(labels) if labels else "",
-        CONTEXT_KEY: context,
-    }
+    return ChunkMetadata(
+        version=record.version,
+        doc_id=record.doc_id,
+        source=record.source,
+        page_start=chunk.page_start,
+        page_end=chunk.page_end,
+        page_breaks=chunk.page_breaks,
+        chunk_index=chunk.index,
+        n_tokens=chunk.n_tokens,
+        ingested_at=record.ingested_at,
+        ocr=any(p.ocr for p in spanned),
+        reader="+".join(sorted({p.reader for p in spanned})),
+        page_labels=tuple((p.number, p.label) for p in spanned if p.label),
+        context=context,
+    ).to_metadata()

@@ -22,8 +22,9 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (at run time t
     from rag.errors import ConfigError, FolioError, IngestError, LLMError, StoreError  # noqa: F401
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions  # noqa: F401
     from rag.llm import ChatModel  # noqa: F401
+    from rag.records import DocumentRecord  # noqa: F401
     from rag.sources import Source  # noqa: F401
-    from rag.store import DocumentRecord, Store, check_collection_name, collection_names, open_library  # noqa: F401
+    from rag.store import Store, check_collection_name, collection_names, open_library  # noqa: F401
 
 _HOMES = {
     "Answer": "rag.answer",
@@ -45,7 +46,7 @@ _HOMES = {
     "Components": "rag.components",
     "ChatModel": "rag.llm",
     "Conversations": "rag.conversations",
-    "DocumentRecord": "rag.store",
+    "DocumentRecord": "rag.records",
     "Embedder": "rag.embed",
     "Source": "rag.sources",
     "Store": "rag.store",

@@ -19,8 +19,9 @@ import numpy as np
 from rag.config import DENSE_WEIGHT, HISTORY_WEIGHT, default
 from rag.embed import Embedder
 from rag.identity import question_scope
+from rag.records import DOCUMENT_KEY, DocumentRecord, StoredChunk
 from rag.sections import Headings, heading_scores
-from rag.store import DOCUMENT_KEY, DocumentRecord, Store, StoredChunk
+from rag.store import Store
 
 Mode = Literal["dense", "keyword", "hybrid"]
 # Fusion normalises scores over each retriever's candidate list, so its length changes the ranking; a fixed
@@ -173,9 +174,7 @@ class Retriever:
         found |= {c.id: c for c in dense}
         wanted = set(versions)
         chunks = [
-            replace(found[i], score=score)
-            for i, score in ranked
-            if i in found and found[i].metadata.get("version") in wanted
+            replace(found[i], score=score) for i, score in ranked if i in found and found[i].meta.version in wanted
         ]
         return chunks, best
 

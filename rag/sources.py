@@ -9,8 +9,8 @@ from functools import cached_property
 from typing import Any
 
 from rag.citations import footnote_marks
+from rag.records import PageSpan, StoredChunk
 from rag.sentences import sentence_spans, table_headers
-from rag.store import CONTEXT_KEY, DOCUMENT_KEY, PageSpan, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def build_sources(
     """Merge neighbouring chunks of a document, keep the best-ranked first, stop at the budget."""
     merged: list[dict] = []
     for chunk in chunks:
-        index, version = chunk.metadata["chunk_index"], chunk.metadata.get("version")
+        index, version = chunk.meta.chunk_index, chunk.meta.version
         touching = [
             m for m in merged if m["version"] == version and min(m["chunks"]) - 1 <= index <= max(m["chunks"]) + 1
         ]
@@ -101,9 +101,9 @@ def build_sources(
             continue
         used += tokens
         first = next(iter(group["chunks"].values()))
-        ocr = any(c.metadata.get("ocr", False) for c in group["chunks"].values())
+        ocr = any(c.meta.ocr for c in group["chunks"].values())
         printed = sorted({pair for c in group["chunks"].values() for pair in c.printed_labels.items()})
-        context, document = first.metadata.get(CONTEXT_KEY, ""), first.metadata.get(DOCUMENT_KEY, "")
+        context, document = first.meta.context, first.document
         sources.append(
             Source(len(sources) + 1, first.source, text, breaks, group["score"], ocr, tuple(printed), context, document)
         )

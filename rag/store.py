@@ -9,13 +9,11 @@ ignored by queries and removed by `repair()`. The registry also makes listing do
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +25,11 @@ from filelock import FileLock, Timeout
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import ConfigError, DuplicateError, StoreError
-from rag.identity import DocumentIdentity
 from rag.keyword import KeywordIndex
+from rag.records import CONTEXT_KEY as CONTEXT_KEY  # the record types stay importable from here
+from rag.records import DOCUMENT_KEY as DOCUMENT_KEY
+from rag.records import ChunkMetadata, DocumentRecord, StoredChunk
+from rag.records import PageSpan as PageSpan
 
 if TYPE_CHECKING:  # chromadb is imported when a store is opened (1 s)
     from chromadb.api import ClientAPI
@@ -36,86 +37,11 @@ if TYPE_CHECKING:  # chromadb is imported when a store is opened (1 s)
 REGISTRY_SUFFIX = "-docs"
 OPEN_TIMEOUT_S = 120  # how long opening an embedded store waits for another process that is opening it
 ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
-CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
-DOCUMENT_KEY = "document"  # set on retrieved chunks: what the document is (its identity's label), from the registry
 
 
 def embedded_text(context: str, text: str) -> str:
     """What the encoder and the keyword index read for a chunk: the document's context line, then its own text."""
     return f"{context}\n{text}" if context else text
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """One ingested file as the user knows it."""
-
-    source: str  # the name shown in citations (path relative to the ingested folder)
-    doc_id: str  # sha256 of the file's bytes
-    path: str  # absolute path of the file on disk ("" if unknown)
-    pages: int
-    chunks: int
-    ingested_at: str
-    chunking: str = ""  # chunker version and sizes; a change re-ingests the file
-    warnings: str = ""
-    identity_json: str = ""  # what the document is (rag.identity.DocumentIdentity as JSON); "" before round 3
-
-    @property
-    def identity(self) -> DocumentIdentity | None:
-        """Organisation, kind and period, when known and worked out by the current extractor."""
-        return DocumentIdentity.from_json(self.identity_json)
-
-    @property
-    def version(self) -> str:
-        """Identity of this stored version: its chunks carry it, so it can be found and dropped."""
-        key = f"{self.source}\0{self.doc_id}\0{self.chunking}".encode()
-        return hashlib.sha256(key).hexdigest()[:32]
-
-
-class PageSpan:
-    """Pages of a text that knows where each of its pages starts (`page_breaks`: (offset, page) pairs)."""
-
-    page_breaks: tuple[tuple[int, int], ...]
-
-    @property
-    def page_start(self) -> int:
-        return self.page_breaks[0][1]
-
-    @property
-    def page_end(self) -> int:
-        return self.page_breaks[-1][1]
-
-    def page_at(self, offset: int) -> int:
-        """Page of the character at `offset`."""
-        return [page for start, page in self.page_breaks if start <= offset][-1]
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as read back from the store, with its similarity to the query when there is one."""
-
-    id: str
-    text: str
-    metadata: dict[str, Any]
-    score: float = 0.0
-
-    @property
-    def source(self) -> str:
-        return self.metadata["source"]
-
-    @property
-    def pages(self) -> tuple[int, int]:
-        return self.metadata["page_start"], self.metadata["page_end"]
-
-    @property
-    def page_breaks(self) -> list[tuple[int, int]]:
-        """(char offset in the text, page number) pairs: where each page of the chunk starts."""
-        return [tuple(pair) for pair in json.loads(self.metadata["page_breaks"])]
-
-    @property
-    def printed_labels(self) -> dict[int, str]:
-        """Printed page labels (PDF /PageLabels) of this chunk's pages, where they differ from the page number."""
-        stored = self.metadata.get("page_labels") or "{}"
-        return {int(page): label for page, label in json.loads(stored).items()}
 
 
 def make_client(settings: Settings) -> ClientAPI:
@@ -264,7 +190,8 @@ class Store:
                     metadatas=list(metadatas[start:end]),
                     embeddings=vectors[start:end],
                 )
-            indexed = [embedded_text(m.get(CONTEXT_KEY, ""), t) for m, t in zip(metadatas, texts, strict=True)]
+            contexts = (ChunkMetadata.from_metadata(m).context for m in metadatas)
+            indexed = [embedded_text(c, t) for c, t in zip(contexts, texts, strict=True)]
             self.keywords.add(record.version, ids, indexed)
             self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
             if previous and previous.version != record.version:
@@ -297,7 +224,7 @@ class Store:
             orphans = [
                 chunk_id
                 for chunk_id, metadata in zip(found["ids"], found["metadatas"], strict=True)
-                if _age_seconds(metadata.get("ingested_at", "")) >= grace
+                if _age_seconds(ChunkMetadata.from_metadata(metadata).ingested_at) >= grace
             ]
             for start in range(0, len(orphans), self._batch):
                 self.chunks.delete(ids=orphans[start : start + self._batch])
@@ -319,12 +246,11 @@ class Store:
         identity is worked out from when the file itself is not read again."""
         got = self.chunks.get(where={"version": record.version}, include=["documents", "metadatas"])
         pages: dict[int, list[str]] = {}
-        for text, metadata in sorted(zip(got["documents"], got["metadatas"], strict=True),
-                                     key=lambda pair: pair[1]["chunk_index"]):  # fmt: skip
-            chunk = StoredChunk("", text, metadata)
-            breaks = chunk.page_breaks + [(len(text), 0)]
+        chunks = [StoredChunk("", t, m) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
+        for chunk in sorted(chunks, key=lambda c: c.meta.chunk_index):
+            breaks = chunk.page_breaks + [(len(chunk.text), 0)]
             for (start, page), (end, _) in zip(breaks, breaks[1:], strict=False):
-                pages.setdefault(page, []).append(text[start:end])
+                pages.setdefault(page, []).append(chunk.text[start:end])
         return ["\n".join(pages.get(page, [])) for page in range(1, max(pages, default=0) + 1)]
 
     @_translated
@@ -364,7 +290,8 @@ class Store:
     def _indexed_texts(self, version: str) -> tuple[list[str], list[str]]:
         got = self.chunks.get(where={"version": version}, include=["documents", "metadatas"])
         texts = [
-            embedded_text(m.get(CONTEXT_KEY, ""), t) for t, m in zip(got["documents"], got["metadatas"], strict=True)
+            embedded_text(ChunkMetadata.from_metadata(m).context, t)
+            for t, m in zip(got["documents"], got["metadatas"], strict=True)
         ]
         return got["ids"], texts
 

@@ -41,6 +41,7 @@ CHECKED = [
     "rag/modes/extractive.py",
     "rag/modes/generated.py",
     "rag/prompts.py",
+    "rag/records.py",
     "rag/sections.py",
     "rag/sentences.py",
     "rag/sources.py",
