@@ -47,7 +47,8 @@ def chunk_pages(pages: list[Page], chunk_tokens: int, overlap_tokens: int) -> li
         strip_whitespace=True,
     )
     line_starts, headers = _table_headers(text)
-    chunks, cursor = [], 0
+    chunks: list[Chunk] = []
+    cursor = 0
     for piece in splitter.split_text(text):
         start = text.find(piece, cursor)
         if start < 0:  # cannot happen with strip_whitespace pieces of `text`; be safe anyway

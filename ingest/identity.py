@@ -210,7 +210,7 @@ def _release_period(flat: str, text: str) -> Period | None:
         day = _date_at(flat, ended.end())
         if day:
             return _fiscal("quarter", day, text)
-    named = Counter()
+    named: Counter[tuple[int, int]] = Counter()  # (year, quarter) → times named
     for match in _RESULTS.finditer(flat[:3000]):
         year = match.group("year1") or match.group("year2")
         if year:

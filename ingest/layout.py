@@ -102,7 +102,7 @@ def _joins(line: str, following: str, width: int) -> bool:
 def two_field_lines(text: str) -> int:
     """Lines of a raw page that start with a "Label:" field and hold another colon: a form printed in two columns,
     whose fields the text extraction ran together ("Certificate: Student Age: 17, Male")."""
-    return sum(bool(field := FIELD_LABEL.match(line)) and ":" in line[field.end() :] for line in _lines(text))
+    return sum(1 for line in _lines(text) if (field := FIELD_LABEL.match(line)) and ":" in line[field.end() :])
 
 
 def split_fields(text: str, layout_text: str) -> str:
@@ -193,7 +193,7 @@ def context_line(file_name: str, title: str, running: Sequence[str], first_page:
 def _cover_lines(first_page: str) -> list[str]:
     """The first page's lines before its first sentence of prose (or that sentence's opening words, when the page
     starts with prose)."""
-    lines = []
+    lines: list[str] = []
     for line in first_page.splitlines():
         if len(line.split()) >= 8 and SENTENCE_END.search(line):
             return lines or [" ".join(line.split()[:PROSE_OPENING_WORDS])]

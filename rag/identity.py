@@ -183,12 +183,12 @@ def _score_periods(ref: PeriodRef, identities: dict[str, DocumentIdentity], scor
         return
     # "the most recent quarter": the latest period among the documents that lead so far (the organisation named)
     lead = max(scores.values())
-    contenders = [
-        s
+    contenders = {
+        s: period
         for s, score in scores.items()
-        if score == lead and identities[s].period and ref.span in ("", identities[s].period.span)
-    ]
+        if score == lead and (period := identities[s].period) and ref.span in ("", period.span)
+    }
     if contenders:
-        latest = max(identities[s].period.end for s in contenders)
-        for source in contenders:
-            scores[source] += identities[source].period.end == latest
+        latest = max(period.end for period in contenders.values())
+        for source, period in contenders.items():
+            scores[source] += period.end == latest

@@ -166,9 +166,9 @@ class KeywordIndex:
             return []
         average = sum(s.total_length for s in segments) / n or 1.0
         own, earlier = tokens([question, context])
-        wanted: Counter[str] = Counter(own)
+        wanted: dict[str, float] = dict(Counter(own))  # term → times in the question + HISTORY_WEIGHT per use earlier
         for term in earlier:
-            wanted[term] += HISTORY_WEIGHT
+            wanted[term] = wanted.get(term, 0) + HISTORY_WEIGHT
         found = [s.postings(list(wanted)) for s in segments]
         frequency = [sum(len(per_segment[i][0]) for per_segment in found) for i in range(len(wanted))]
         weights = [

@@ -201,14 +201,8 @@ def asked_period(question: str) -> PeriodRef | None:
 def period_match(ref: PeriodRef, period: Period) -> float:
     """How well a document covering `period` answers a question about `ref`: 1 the same period, less for one
     that holds it in part (a fourth-quarter release and its fiscal year), 0 for another period."""
-    if ref.kind == "date":
-        if period.span == "day":
-            gap = abs((period.end - ref.day).days)
-            return 1.0 if gap <= 7 else 0.5 if gap <= 31 else 0.0
-        start = _start(period)
-        if abs((period.end - ref.day).days) <= 7:
-            return 1.0
-        return 0.6 if start <= ref.day <= period.end else 0.0
+    if ref.kind == "date" and ref.day:
+        return _day_match(ref.day, period)
     same_year = period.fiscal_year == ref.year
     if ref.kind == "fiscal_year":
         if not same_year:
@@ -229,6 +223,17 @@ def period_match(ref: PeriodRef, period: Period) -> float:
     if ref.kind == "year":  # a report of that year; a document dated in it holds less ("PepsiCo's 2023 meeting")
         return (1.0 if period.span != "day" else 0.7) if same_year else 0.0
     return 0.0
+
+
+def _day_match(day: date, period: Period) -> float:
+    """`period_match` for a question about a date: 1 a document of that day or a period ending within a week of it,
+    less for one a month away or a period that holds it."""
+    if period.span == "day":
+        gap = abs((period.end - day).days)
+        return 1.0 if gap <= 7 else 0.5 if gap <= 31 else 0.0
+    if abs((period.end - day).days) <= 7:
+        return 1.0
+    return 0.6 if _start(period) <= day <= period.end else 0.0
 
 
 def _start(period: Period) -> date:

@@ -65,7 +65,8 @@ def distinct_pages_first(chunks: Sequence[StoredChunk]) -> list[StoredChunk]:
     """`chunks` with each page's first chunk ahead of the pages' second ones (order kept otherwise): two chunks
     of one page are one source once merged (rag.sources), and the page a reader needs may be the next one."""
     seen: set[tuple[str, int]] = set()
-    first, again = [], []
+    first: list[StoredChunk] = []
+    again: list[StoredChunk] = []
     for chunk in chunks:
         page = (chunk.source, chunk.pages[0])
         (again if page in seen else first).append(chunk)

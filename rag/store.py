@@ -70,7 +70,7 @@ def make_client(settings: Settings) -> ClientAPI:
         raise StoreError(f"cannot open the embedded store in {settings.chroma_path} ({error})") from error
 
 
-def _set_deadline(client, deadline: httpx.Timeout) -> None:
+def _set_deadline(client: ClientAPI, deadline: httpx.Timeout) -> None:
     """Give every request of chromadb's HTTP client a deadline.
 
     chromadb 1.5 builds its httpx session with `timeout=None` and offers no setting for it
@@ -83,11 +83,11 @@ def _set_deadline(client, deadline: httpx.Timeout) -> None:
         session.timeout = deadline
 
 
-def _translated(method: Callable) -> Callable:
+def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
     """Chroma failures (a server that went away, a damaged store) become a StoreError with the reason."""
 
     @functools.wraps(method)
-    def wrapper(self: Store, *args, **kwargs):
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
         with self.translate_errors():
             return method(self, *args, **kwargs)
 
