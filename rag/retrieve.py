@@ -32,6 +32,9 @@ FUSION_CANDIDATES = 20
 # worst set's tune half (finance-more; docs/benchmarks.md, look-alike documents, round 4)
 SCOPED_CANDIDATES = 100
 HEADING_WEIGHT = 0.15
+# Neighbouring chunks merge into one numbered source (rag.sources.build_sources), which are also cut at a token budget:
+# a caller asking for k sources gets up to this many times k chunks (an evaluation at k=5 scores 10: MRR@10)
+CHUNKS_PER_SOURCE = 2
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-retrieve")  # shared by every Retriever
 
 
@@ -105,11 +108,14 @@ class Retriever:
         # document versions the vector index is known to hold: those registered when the store was opened
         self._seen = {d.version for d in store.documents()}
 
-    def retrieve(self, question: str, k: int, sources: Sequence[str] | None = None, context: str = "") -> Retrieved:
-        """The k most relevant chunks of the registered documents (optionally only `sources`); `context`: earlier
+    def retrieve(
+        self, question: str, k_sources: int, sources: Sequence[str] | None = None, context: str = ""
+    ) -> Retrieved:
+        """The chunks for `k_sources` numbered sources: the CHUNKS_PER_SOURCE × `k_sources` most relevant chunks of
+        the registered documents (optionally only the documents named `sources`), best first; `context`: earlier
         words of the conversation to search with, weighted HISTORY_WEIGHT (the question's own count 1)."""
         with self.store.translate_errors():
-            return self._retrieve(question, k, sources, context)
+            return self._retrieve(question, CHUNKS_PER_SOURCE * k_sources, sources, context)
 
     def _query_vector(self, question: str, context: str) -> np.ndarray:
         if not context:
@@ -118,7 +124,8 @@ class Retriever:
         blended = own + HISTORY_WEIGHT * earlier
         return blended / np.linalg.norm(blended)
 
-    def _retrieve(self, question: str, k: int, sources: Sequence[str] | None, context: str) -> Retrieved:
+    def _retrieve(self, question: str, n: int, sources: Sequence[str] | None, context: str) -> Retrieved:
+        """The `n` most relevant chunks."""
         # The model and Chroma release the GIL: the question is embedded while the registry is read, and the dense
         # query runs while the keyword index is searched and its chunks fetched (with a Chroma server, each step is
         # a round trip). The pool is first in, first out, so the dense query waits only on an embedding under way.
@@ -128,7 +135,7 @@ class Retriever:
         live = [d for d in documents if not sources or d.source in sources]
         if not live:
             return Retrieved([], 0.0)
-        fetch = max(k * 2, self.candidates)  # room for chunks dropped below (unregistered)
+        fetch = max(n, self.candidates)  # room for chunks dropped below (unregistered)
         chunks, best = self._ranked(question, context, vector, live, fetch, sources)
         scope = question_scope(question, {d.source: d.identity for d in live if d.identity}) if self.identity else None
         if scope and scope.sources:
@@ -145,7 +152,7 @@ class Retriever:
             chunks = first + [c for c in chunks if c.id not in ids]
         labels = {d.source: d.identity.label for d in live if d.identity}
         described = [replace(c, metadata=c.metadata | {DOCUMENT_KEY: labels.get(c.source, "")}) for c in chunks]
-        return Retrieved(described[: k * 2], best)
+        return Retrieved(described[:n], best)
 
     def _ranked(
         self,
