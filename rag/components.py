@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from rag.answer import ChatSession
 from rag.config import Settings, llm_enabled
 from rag.embed import Embedder, make_embedder
 from rag.errors import ConfigError
+from rag.rerank import KeepOrder, Reranker
 from rag.retrieve import Retriever
 from rag.store import Store, check_collection_name, collection_names, open_store
 
 if TYPE_CHECKING:
     from rag.llm import ChatModel
+
+# FOLIO_RERANKER name → the reranker built from the settings (rag.rerank): one line each
+RERANKERS: Mapping[str, Callable[[Settings], Reranker]] = MappingProxyType(
+    {
+        "none": lambda settings: KeepOrder(),
+    }
+)
 
 
 @dataclass
@@ -35,16 +45,28 @@ class Components:
 
 def open_components(settings: Settings) -> Components:
     """Embedder, store, retriever and (if configured) the LLM client for these settings."""
+    reranker = reranker_for(settings)
     embedder = shared_embedder(settings)
     embedder.warm_up()  # overlaps opening the store; the first question needs the model
     store = open_store(settings, embedder)
-    retriever = Retriever(store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight)
+    retriever = Retriever(
+        store, embedder, settings.folio_retrieval, dense_weight=settings.folio_dense_weight, reranker=reranker
+    )
     llm = None
     if llm_enabled(settings):
         from rag.llm import ChatModel  # the openai client takes 1.1 s to import: only when answers are generated
 
         llm = ChatModel(settings)
     return Components(settings, embedder, store, retriever, llm)
+
+
+def reranker_for(settings: Settings) -> Reranker:
+    """The reranker FOLIO_RERANKER names; ConfigError for a name not in RERANKERS."""
+    make = RERANKERS.get(settings.folio_reranker)
+    if make is None:
+        known = ", ".join(sorted(RERANKERS))
+        raise ConfigError(f"FOLIO_RERANKER={settings.folio_reranker!r} names no reranker (Folio has: {known})")
+    return make(settings)
 
 
 def open_collection(settings: Settings, name: str) -> Components:

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     folio_top_k: int = Field(default=5, ge=1, le=50)
     folio_retrieval: Literal["hybrid", "dense", "keyword"] = "hybrid"
     folio_dense_weight: float = Field(default=DENSE_WEIGHT, ge=0, le=1)
+    folio_reranker: str = "none"  # a name in rag.components.RERANKERS
     folio_min_similarity: float = Field(default=0.25, ge=-1, le=1)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

@@ -20,6 +20,7 @@ from rag.config import DENSE_WEIGHT, HISTORY_WEIGHT, default
 from rag.embed import Embedder
 from rag.identity import question_scope
 from rag.records import DOCUMENT_KEY, DocumentRecord, StoredChunk
+from rag.rerank import KeepOrder, Reranker
 from rag.sections import Headings, heading_scores
 from rag.store import Store
 
@@ -91,6 +92,7 @@ class Retriever:
         scoped_candidates: int = SCOPED_CANDIDATES,
         heading_weight: float = HEADING_WEIGHT,
         distinct_pages: bool = False,
+        reranker: Reranker | None = None,
     ):
         self.store = store
         self.embedder = embedder
@@ -104,6 +106,7 @@ class Retriever:
         # each scoped page once before any page twice: +8 points of finance-dev page hit@5, but a page-level set's
         # answer is often in a page's second chunk (finance-more and real-docs lose), so off (docs/benchmarks.md)
         self.distinct_pages = distinct_pages
+        self.reranker = reranker or KeepOrder()  # orders the candidates before they are cut to the number asked for
         self._headings: dict[str, Headings] = {}  # by document version, from its stored text when first named
         # document versions the vector index is known to hold: those registered when the store was opened
         self._seen = {d.version for d in store.documents()}
@@ -152,7 +155,7 @@ class Retriever:
             chunks = first + [c for c in chunks if c.id not in ids]
         labels = {d.source: d.identity.label for d in live if d.identity}
         described = [replace(c, metadata=c.metadata | {DOCUMENT_KEY: labels.get(c.source, "")}) for c in chunks]
-        return Retrieved(described[:n], best)
+        return Retrieved(self.reranker.rerank(question, described)[:n], best)
 
     def _ranked(
         self,

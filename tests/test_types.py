@@ -48,6 +48,7 @@ CHECKED = [
     "rag/periods.py",
     "rag/prompts.py",
     "rag/records.py",
+    "rag/rerank.py",
     "rag/retrieve.py",
     "rag/sections.py",
     "rag/sentences.py",
