@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +36,15 @@ class DocumentRecord:
     chunking: str = ""  # chunker version and sizes; a change re-ingests the file
     warnings: str = ""
     identity_json: str = ""  # what the document is (rag.identity.DocumentIdentity as JSON); "" before round 3
+
+    def to_metadata(self) -> dict[str, MetadataValue]:
+        """The registry's metadata of the document: every field."""
+        return asdict(self)
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> DocumentRecord:
+        """The record `to_metadata` wrote."""
+        return cls(**metadata)
 
     @property
     def identity(self) -> DocumentIdentity | None:
@@ -135,7 +144,7 @@ class StoredChunk:
 
     id: str
     text: str
-    metadata: dict[str, Any]
+    metadata: Mapping[str, Any]
     score: float = 0.0
 
     @cached_property

@@ -154,7 +154,7 @@ class Retriever:
             ids = {c.id for c in first}
             chunks = first + [c for c in chunks if c.id not in ids]
         labels = {d.source: d.identity.label for d in live if d.identity}
-        described = [replace(c, metadata=c.metadata | {DOCUMENT_KEY: labels.get(c.source, "")}) for c in chunks]
+        described = [replace(c, metadata={**c.metadata, DOCUMENT_KEY: labels.get(c.source, "")}) for c in chunks]
         return Retrieved(self.reranker.rerank(question, described)[:n], best)
 
     def _ranked(

@@ -13,10 +13,9 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 import numpy as np
@@ -33,10 +32,14 @@ from rag.records import PageSpan as PageSpan
 
 if TYPE_CHECKING:  # chromadb is imported when a store is opened (1 s)
     from chromadb.api import ClientAPI
+    from chromadb.api.types import GetResult, Where
+
+T = TypeVar("T")
 
 REGISTRY_SUFFIX = "-docs"
 OPEN_TIMEOUT_S = 120  # how long opening an embedded store waits for another process that is opening it
 ORPHAN_GRACE_SECONDS = 3600  # server mode: an unregistered chunk this old is left over, not being written
+REGISTRY_VECTOR: list[Sequence[float]] = [[1.0]]  # a registry record's: Chroma stores a vector with every record
 
 
 def embedded_text(context: str, text: str) -> str:
@@ -99,7 +102,7 @@ class Store:
 
     def __init__(
         self,
-        client,  # chromadb's ClientAPI, untyped here: its results type every field Optional (27 errors; issue 29.2)
+        client: ClientAPI,
         name: str,
         model: str,
         dim: int,
@@ -141,19 +144,17 @@ class Store:
     def documents(self) -> list[DocumentRecord]:
         """All registered documents, sorted by source."""
         got = self.registry.get(include=["metadatas"])
-        return sorted((DocumentRecord(**m) for m in got["metadatas"]), key=lambda d: d.source)
+        return sorted(map(DocumentRecord.from_metadata, _included(got["metadatas"])), key=lambda d: d.source)
 
     @_translated
     def document(self, source: str) -> DocumentRecord | None:
         """The registered document with this source name, if any."""
-        got = self.registry.get(ids=[source], include=["metadatas"])
-        return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
+        return self._registered(self.registry.get(ids=[source], include=["metadatas"]))
 
     @_translated
     def document_by_path(self, path: str) -> DocumentRecord | None:
         """The registered document read from this file (absolute path), if any."""
-        got = self.registry.get(where={"path": path}, include=["metadatas"], limit=1)
-        return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
+        return self._registered(self.registry.get(where={"path": path}, include=["metadatas"], limit=1))
 
     def matching(self, prefix: str) -> list[DocumentRecord]:
         """The document named exactly `prefix`, or else every document whose name starts with it."""
@@ -164,8 +165,7 @@ class Store:
     @_translated
     def document_by_content(self, doc_id: str) -> DocumentRecord | None:
         """A registered document with these exact bytes, if any."""
-        got = self.registry.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
-        return DocumentRecord(**got["metadatas"][0]) if got["ids"] else None
+        return self._registered(self.registry.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1))
 
     @_translated
     def write_document(
@@ -193,7 +193,7 @@ class Store:
             contexts = (ChunkMetadata.from_metadata(m).context for m in metadatas)
             indexed = [embedded_text(c, t) for c, t in zip(contexts, texts, strict=True)]
             self.keywords.add(record.version, ids, indexed)
-            self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
+            self.registry.upsert(ids=[record.source], metadatas=[record.to_metadata()], embeddings=REGISTRY_VECTOR)
             if previous and previous.version != record.version:
                 self._delete_chunks_of(previous)
 
@@ -218,12 +218,12 @@ class Store:
         """
         with self._writing():
             owned = [d.version for d in self.documents()]
-            where = {"version": {"$nin": owned}} if owned else None
+            where = _where("version", "$nin", owned) if owned else None
             found = self.chunks.get(where=where, include=["metadatas"])
             grace = 0 if self._lock else ORPHAN_GRACE_SECONDS
             orphans = [
                 chunk_id
-                for chunk_id, metadata in zip(found["ids"], found["metadatas"], strict=True)
+                for chunk_id, metadata in zip(found["ids"], _included(found["metadatas"]), strict=True)
                 if _age_seconds(ChunkMetadata.from_metadata(metadata).ingested_at) >= grace
             ]
             for start in range(0, len(orphans), self._batch):
@@ -238,15 +238,14 @@ class Store:
         with self._writing():
             current = self.document(record.source)
             if current and current.version == record.version:
-                self.registry.upsert(ids=[record.source], metadatas=[asdict(record)], embeddings=[[1.0]])
+                self.registry.upsert(ids=[record.source], metadatas=[record.to_metadata()], embeddings=REGISTRY_VECTOR)
 
     @_translated
     def page_texts(self, record: DocumentRecord) -> list[str]:
         """A stored document's text by page, put back together from its chunks (overlaps repeated): what its
         identity is worked out from when the file itself is not read again."""
-        got = self.chunks.get(where={"version": record.version}, include=["documents", "metadatas"])
+        chunks = _chunks(self.chunks.get(where={"version": record.version}, include=["documents", "metadatas"]))
         pages: dict[int, list[str]] = {}
-        chunks = [StoredChunk("", t, m) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
         for chunk in sorted(chunks, key=lambda c: c.meta.chunk_index):
             breaks = chunk.page_breaks + [(len(chunk.text), 0)]
             for (start, page), (end, _) in zip(breaks, breaks[1:], strict=False):
@@ -262,15 +261,14 @@ class Store:
 
     def nearest(self, vector: np.ndarray, n: int, sources: Sequence[str] | None = None) -> list[StoredChunk]:
         """The n chunks nearest to `vector` (of the documents named `sources`, if given), scored by cosine."""
-        where = {"source": {"$in": list(sources)}} if sources else None
+        where = _where("source", "$in", sources) if sources else None
         got = self.chunks.query(
             query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas", "distances"]
         )
+        columns = (_included(got["documents"])[0], _included(got["metadatas"])[0], _included(got["distances"])[0])
         return [
             StoredChunk(id=i, text=t, metadata=m, score=1.0 - d)
-            for i, t, m, d in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-            )
+            for i, t, m, d in zip(got["ids"][0], *columns, strict=True)
         ]
 
     def keyword_hits(
@@ -284,27 +282,18 @@ class Store:
         """The stored chunks with these ids, by id (ids not stored are left out)."""
         if not ids:
             return {}
-        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return {c.id: c for c in _chunks(self.chunks.get(ids=list(ids), include=["documents", "metadatas"]))}
 
     def _indexed_texts(self, version: str) -> tuple[list[str], list[str]]:
-        got = self.chunks.get(where={"version": version}, include=["documents", "metadatas"])
-        texts = [
-            embedded_text(ChunkMetadata.from_metadata(m).context, t)
-            for t, m in zip(got["documents"], got["metadatas"], strict=True)
-        ]
-        return got["ids"], texts
+        chunks = _chunks(self.chunks.get(where={"version": version}, include=["documents", "metadatas"]))
+        return [c.id for c in chunks], [embedded_text(c.meta.context, c.text) for c in chunks]
 
     @_translated
     def all_chunks(self) -> list[StoredChunk]:
         """Every chunk with its text."""
         out: list[StoredChunk] = []
         for offset in range(0, self.chunks.count(), self._batch):
-            got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            out += [
-                StoredChunk(id=i, text=t, metadata=m)
-                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
-            ]
+            out += _chunks(self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset))
         return out
 
     @_translated
@@ -338,6 +327,11 @@ class Store:
                 raise StoreError(f"cannot reach {self.where}: is it running? ({detail})") from error
             raise StoreError(f"{self.where} failed ({detail})") from error
 
+    @staticmethod
+    def _registered(got: GetResult) -> DocumentRecord | None:
+        """The document record in a registry look-up's result, if it found one."""
+        return DocumentRecord.from_metadata(_included(got["metadatas"])[0]) if got["ids"] else None
+
     def _delete_chunks_of(self, record: DocumentRecord) -> None:
         self.chunks.delete(where={"version": record.version})
         self.keywords.drop([record.version])
@@ -361,6 +355,25 @@ class Store:
     @property
     def _batch(self) -> int:
         return min(1000, self._client.get_max_batch_size())
+
+
+def _included(column: list[T] | None) -> list[T]:
+    """A column of a Chroma result: chromadb types each one Optional, and gives every one `include` asks for."""
+    if column is None:
+        raise StoreError("the store left out a column it was asked for")
+    return column
+
+
+def _where(key: str, operator: Literal["$in", "$nin"], values: Sequence[str]) -> Where:
+    """A filter of the records whose `key` is (`$in`) or is not (`$nin`) one of `values`."""
+    listed: list[str | int | float | bool] = list(values)
+    return {key: {operator: listed}}
+
+
+def _chunks(got: GetResult) -> list[StoredChunk]:
+    """The chunks in the result of a `get` that included their documents and metadatas."""
+    columns = (_included(got["documents"]), _included(got["metadatas"]))
+    return [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], *columns, strict=True)]
 
 
 def _age_seconds(iso_time: str) -> float:
