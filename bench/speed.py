@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 
 from bench.ocr import SCAN_TEXTS, make_poster_scans, make_scanned_pdf
-from ingest import ingest_paths
+from ingest import IngestOptions, ingest_paths
 from rag import Settings, open_components
 from rag.evaluate import latency_percentiles, load_questions
 from rag.retrieve import Retriever
@@ -46,16 +46,16 @@ def ingest_speed(dataset: Path, settings: Settings) -> tuple[list[str], list[Sto
     bare encoder compares a second ingest (into a new collection) so both sides run warm.
     """
     pdfs = [dataset / "pdfs"]
-    tokens, overlap = settings.folio_chunk_tokens, settings.folio_chunk_overlap
+    options = IngestOptions(chunk_tokens=settings.folio_chunk_tokens, chunk_overlap=settings.folio_chunk_overlap)
     parts = open_components(settings.model_copy(update={"folio_collection": "cold"}))
-    _, cold = _timed(lambda: ingest_paths(pdfs, parts.store, parts.embedder, tokens, overlap))
+    _, cold = _timed(lambda: ingest_paths(pdfs, parts.store, parts.embedder, options=options))
     store = open_store(settings, parts.embedder)
-    _, first = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
+    _, first = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, options=options))
     chunks = store.all_chunks()
     vectors, encoder = _timed(
         lambda: parts.embedder.embed([embedded_text(c.metadata[CONTEXT_KEY], c.text) for c in chunks])
     )
-    _, again = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, tokens, overlap))
+    _, again = _timed(lambda: ingest_paths(pdfs, store, parts.embedder, options=options))
     documents = store.documents()
     pages = sum(d.pages for d in documents)
     n = len(chunks)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.datasets import Dataset
-from ingest import Ingestor, ReadLimits
+from ingest import IngestOptions, Ingestor, ReadLimits
 from rag import Components, Settings, open_components
 from rag.embed import Embedder
 
@@ -70,7 +70,8 @@ def open_library(dataset: Dataset, reading: dict | None = None, **overrides) -> 
     settings = bench_settings(where, **overrides)
     parts = open_components(settings)
     start = time.perf_counter()
-    report = Ingestor(parts.store, parts.embedder, settings, limits).folders([dataset.pdfs], prune=True)
+    options = replace(IngestOptions.from_settings(settings), limits=limits)
+    report = Ingestor(parts.store, parts.embedder, settings, options).folders([dataset.pdfs], prune=True)
     library = Library(parts, time.perf_counter() - start, report.count("ingested"), where)
     counts = ", ".join(f"{report.count(s)} {s}" for s in ("unchanged", "ingested", "pruned", "failed"))
     state = "reused" if not library.ingested else "updated" if report.count("unchanged") else "built"

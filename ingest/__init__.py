@@ -1,10 +1,10 @@
-"""Ingestion pipeline: PDF files → pages → chunks → vectors → Chroma.
+"""Ingestion pipeline: files → units of text (a reader per format, `ingest.readers`) → chunks → vectors → Chroma.
 
 Public API (used by the CLI, the UI, the API server and the tests): `Ingestor` (folders, files, uploads and
 re-indexing with every option from the settings), `IngestJobs` (the UI's background queue), `clean_uploads`
 (interrupted uploads, at a UI or API start), `render_preview`, and the lower-level `ingest_paths`,
-`ingest_bytes`, `find_pdfs`, `ReadLimits`. Names are imported on first use, so the PDF-reading child
-processes (which import `ingest.pdf` only) start without Chroma and the embedder.
+`ingest_bytes`, `find_pdfs`, with their options `IngestOptions` and `ReadLimits`. Names are imported on first use, so
+the reading child processes (which import `ingest.readers` only) start without Chroma and the embedder.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the same names for type checkers and editors (at run time they are imported on first use)
     from ingest.ingestor import Ingestor  # noqa: F401
     from ingest.jobs import IngestJobs  # noqa: F401
-    from ingest.pdf import ReadLimits  # noqa: F401
+    from ingest.options import IngestOptions  # noqa: F401
     from ingest.preview import render_preview  # noqa: F401
+    from ingest.readers.base import ReadLimits  # noqa: F401
     from ingest.sync import FileResult, IngestReport, find_pdfs, ingest_bytes, ingest_paths  # noqa: F401
     from ingest.uploads import clean_uploads  # noqa: F401
 
@@ -25,12 +26,13 @@ _HOMES = {
     "IngestJobs": "ingest.jobs",
     "clean_uploads": "ingest.uploads",
     "Ingestor": "ingest.ingestor",
+    "IngestOptions": "ingest.options",
     "render_preview": "ingest.preview",
     "IngestReport": "ingest.sync",
     "find_pdfs": "ingest.sync",
     "ingest_bytes": "ingest.sync",
     "ingest_paths": "ingest.sync",
-    "ReadLimits": "ingest.pdf",
+    "ReadLimits": "ingest.readers.base",
 }
 __all__ = sorted(_HOMES)
 

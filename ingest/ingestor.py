@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ingest.pdf import ReadLimits
+from ingest.options import IngestOptions
 from ingest.sync import FileResult, IngestReport, Progress, Steps, ingest_bytes, ingest_paths
 from ingest.uploads import ingest_upload
 from rag.components import Components
@@ -24,7 +23,7 @@ class Ingestor:
     store: Store
     embedder: Embedder
     settings: Settings
-    limits: ReadLimits | None = None  # None: the reading limits the settings ask for
+    options: IngestOptions | None = None  # None: as the settings say (IngestOptions.from_settings)
 
     @classmethod
     def of(cls, parts: Components) -> Ingestor:
@@ -32,14 +31,16 @@ class Ingestor:
         return cls(parts.store, parts.embedder, parts.settings)
 
     def folders(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Bring the store in line with the PDFs under `paths` (see `ingest_paths`)."""
-        return ingest_paths(paths, self.store, self.embedder, prune=prune, progress=progress, **self._how)
+        """Bring the store in line with the files under `paths` (see `ingest_paths`)."""
+        return ingest_paths(paths, self.store, self.embedder, options=self._options, prune=prune, progress=progress)
 
     def file(
         self, source: str, data: bytes, path: Path | None = None, force: bool = False, steps: Steps | None = None
     ) -> FileResult:
-        """Ingest one PDF's bytes under the name `source` (see `ingest_bytes`)."""
-        return ingest_bytes(source, data, self.store, self.embedder, path=path, force=force, steps=steps, **self._how)
+        """Ingest one file's bytes under the name `source` (see `ingest_bytes`)."""
+        return ingest_bytes(
+            source, data, self.store, self.embedder, options=self._options, path=path, force=force, steps=steps
+        )
 
     def upload(self, client_name: str, data: bytes, steps: Steps | None = None) -> FileResult:
         """Check, keep and ingest a file sent by a browser or an API client (see `ingest_upload`)."""
@@ -54,12 +55,6 @@ class Ingestor:
         return self.file(record.source, data, path=Path(record.path), force=True, steps=steps)
 
     @property
-    def _how(self) -> dict[str, Any]:
-        """The chunking, reading limits and context line of every ingest here."""
-        s = self.settings
-        return {
-            "chunk_tokens": s.folio_chunk_tokens,
-            "chunk_overlap": s.folio_chunk_overlap,
-            "limits": self.limits or ReadLimits.from_settings(s),
-            "context_words": s.folio_context_words,
-        }
+    def _options(self) -> IngestOptions:
+        """The chunking, reading limits, context line and readers of every ingest here."""
+        return self.options or IngestOptions.from_settings(self.settings)

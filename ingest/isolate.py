@@ -1,9 +1,9 @@
 """Run a function in a child process that has a memory cap, a time limit, and dies with its parent.
 
-PDF parsing, OCR and page rendering run here: a hostile file that makes the parser spin or allocate
-gigabytes, or a native crash in a parser, ends the child, never the CLI or the web server. Children
-are forked from a small `forkserver` process (started once, with pypdf and numpy already imported),
-which is fast and safe even when the parent has threads (Streamlit, onnxruntime, Chroma).
+Reading a file (its reader, see `ingest.readers`), OCR and page rendering run here: a hostile file that makes
+the parser spin or allocate gigabytes, or a native crash in a parser, ends the child, never the CLI or the web
+server. Children are forked from a small `forkserver` process (started once, with the readers and numpy already
+imported), which is fast and safe even when the parent has threads (Streamlit, onnxruntime, Chroma).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
 CHILD_MEMORY_BYTES = 1 << 30
 
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["ingest.pdf", "ingest.ocr"])
+_context.set_forkserver_preload(["ingest.readers.registry", "ingest.ocr"])  # every registered reader
 
 
 def run_isolated(function: Callable[..., T], *args, timeout: float, memory: int = CHILD_MEMORY_BYTES) -> T:

@@ -5,7 +5,8 @@ Two readers: pypdf is the reader of record; pypdfium2 reads a file pypdf refuses
 encryption it cannot open) and a page where pypdf's text is unusable (empty, words glued together,
 one word per line). Each page records which reader produced it.
 
-`read_pdf` is what ingestion calls: `extract_pages` in a child process under a time limit.
+`extract_pages` is what the PDF reader (`ingest.readers.pdf`) gives the registry, which runs it in a child process
+under a time limit; `read_pdf` does the same for a PDF alone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pypdf import PageObject, PdfReader
@@ -22,7 +23,7 @@ from pypdf.errors import EmptyFileError, FileNotDecryptedError
 from pypdf.generic import DictionaryObject
 
 from ingest.layout import clean_text, running_lines, split_fields, strip_running_lines, two_field_lines
-from rag.config import Settings, default
+from ingest.readers.base import Extracted, ReadLimits, Unit
 from rag.errors import IngestError
 
 if TYPE_CHECKING:  # imported where pypdf fails (_read_pdfium)
@@ -35,78 +36,37 @@ FRAGMENTED_WORDS_PER_LINE = 2.0  # fewer words per line than this: pypdf likely 
 UNMAPPED_SHARE = 0.2  # control characters among a page's visible ones above this: glyph codes, not text
 BETTER_BY = 1.15  # the other reader must give this many times more words (glued) or words per line
 FORM_LINES = 3  # lines of two "Label:" fields that make a page a two-column form (NTSB reports have 4-17 a page)
+SIGNATURE, SIGNATURE_WITHIN = b"%PDF-", 1024  # readers accept a header that starts up to 1 KB into the file
 
-Reader = Literal["pypdf", "pdfium", "ocr"]
+Engine = Literal["pypdf", "pdfium", "ocr"]  # what read a page's text
+Page = Unit  # a PDF's units are its pages: `number` is the physical page, `label` its printed label where it differs
 
 
-@dataclass
-class Page:
-    number: int  # 1-based physical page number
-    text: str
-    reader: Reader = "pypdf"
-    label: str = ""  # the printed page label (PDF /PageLabels) when it differs from `number`
+class ExtractedPdf(Extracted):
+    """A PDF's text: its units are its pages."""
 
     @property
-    def ocr(self) -> bool:
-        """The text was recognised from the page image."""
-        return self.reader == "ocr"
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """Per-file limits, so one hostile or huge PDF cannot stall ingestion (see `.env.example`)."""
-
-    max_pages: int = default("folio_max_pages")
-    max_chars: int = default("folio_max_chars")
-    timeout: float = default("folio_read_timeout")  # seconds for parsing and OCR of one file
-    ocr: bool = default("folio_ocr")
-    ocr_max_pages: int = default("folio_ocr_max_pages")
-    ocr_page_timeout: float = default("folio_ocr_page_timeout")
-    reader: Literal["auto", "pypdf", "pdfium"] = default("folio_reader")  # auto: pypdf, and pdfium where it fails
-    layout: bool = True  # False: join every line that does not end a sentence (the old cleaning; for benchmarks)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ReadLimits:
-        return cls(
-            max_pages=settings.folio_max_pages,
-            max_chars=settings.folio_max_chars,
-            timeout=settings.folio_read_timeout,
-            ocr=settings.folio_ocr,
-            ocr_max_pages=settings.folio_ocr_max_pages,
-            ocr_page_timeout=settings.folio_ocr_page_timeout,
-            reader=settings.folio_reader,
-        )
-
-
-@dataclass
-class ExtractedPdf:
-    pages: list[Page]  # only pages that have text
-    page_count: int
-    warnings: list[str] = field(default_factory=list)
-    title: str = ""  # the PDF's title metadata
-    running: list[str] = field(default_factory=list)  # the stable text of its running headers/footers
+    def pages(self) -> list[Page]:
+        """The pages that have text."""
+        return self.units
 
     @property
-    def readers(self) -> dict[str, int]:
-        """How many pages each reader produced."""
-        counts: dict[str, int] = {}
-        for page in self.pages:
-            counts[page.reader] = counts.get(page.reader, 0) + 1
-        return counts
+    def page_count(self) -> int:
+        return self.unit_count
 
 
 def read_pdf(data: bytes, limits: ReadLimits) -> ExtractedPdf:
     """`extract_pages` in a child process that is stopped after `limits.timeout` seconds."""
     from ingest.isolate import run_isolated
 
-    _check_signature(data)  # cheap refusals need no child process
+    check_signature(data)  # cheap refusals need no child process
     return run_isolated(extract_pages, data, limits, timeout=limits.timeout)
 
 
 @dataclass
 class _RawPdf:
     texts: list[str]
-    readers: list[Reader]
+    readers: list[Engine]
     labels: list[str]
     title: str = ""
     refused: str = ""  # why pypdf could not read the file, when pdfium read all of it
@@ -115,7 +75,7 @@ class _RawPdf:
 
 def extract_pages(data: bytes, limits: ReadLimits = ReadLimits()) -> ExtractedPdf:
     """Read a PDF's text page by page; raise IngestError when nothing usable comes out."""
-    _check_signature(data)
+    check_signature(data)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every repair it makes
     raw = _read(data, limits)
     unmapped = [number for number, text in enumerate(raw.texts, start=1) if _unmapped(text)]
@@ -355,10 +315,16 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {message}"[:160] if message else type(error).__name__
 
 
-def _check_signature(data: bytes) -> None:
+def is_pdf(head: bytes) -> bool:
+    """Whether a file that starts with `head` has a PDF header."""
+    return SIGNATURE in head[:SIGNATURE_WITHIN]
+
+
+def check_signature(data: bytes) -> None:
+    """IngestError unless `data` is a file with a PDF header."""
     if not data:
         raise IngestError("file is empty (0 bytes)")
-    if b"%PDF-" not in data[:1024]:
+    if not is_pdf(data):
         raise IngestError("not a PDF (no %PDF- header)")
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,9 @@ import numpy as np
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_pages
 from ingest.identity import identify
 from ingest.layout import context_line
-from ingest.pdf import ExtractedPdf, Page, ReadLimits, read_pdf
-from rag.config import CONTEXT_WORDS
+from ingest.options import IngestOptions
+from ingest.readers.base import Extracted, Reader, Unit
+from ingest.readers.registry import READERS, read_file, readable
 from rag.embed import Embedder, count_tokens
 from rag.errors import DuplicateError, FolioError
 from rag.records import ChunkMetadata, DocumentRecord, MetadataValue
@@ -65,7 +66,7 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
-class PdfFile:
+class SourceFile:
     source: str  # name shown in citations
     path: Path
 
@@ -74,16 +75,17 @@ Progress = Callable[[str, "FileResult | None"], None]  # (source, result or None
 Steps = Callable[[str, int, int], None]  # (step, done, total) within one file: "read" pages, "embedded" chunks
 
 
-def find_pdfs(paths: Iterable[Path]) -> list[PdfFile]:
-    """Files named on the command line, plus every *.pdf under the named folders (sorted)."""
-    found: dict[Path, PdfFile] = {}
+def find_pdfs(paths: Iterable[Path], readers: Mapping[str, Reader] = READERS) -> list[SourceFile]:
+    """Files named on the command line, plus every file under the named folders that a reader is registered for
+    by its suffix (*.pdf), sorted."""
+    found: dict[Path, SourceFile] = {}
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"):
-                found.setdefault(file.resolve(), PdfFile(file.relative_to(path).as_posix(), file.resolve()))
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and readable(p.name, readers)):
+                found.setdefault(file.resolve(), SourceFile(file.relative_to(path).as_posix(), file.resolve()))
         else:
-            found.setdefault(path.resolve(), PdfFile(path.name, path.resolve()))
+            found.setdefault(path.resolve(), SourceFile(path.name, path.resolve()))
     return list(found.values())
 
 
@@ -91,61 +93,49 @@ def ingest_paths(
     paths: Iterable[Path],
     store: Store,
     embedder: Embedder,
-    chunk_tokens: int,
-    chunk_overlap: int,
+    *,
+    options: IngestOptions = IngestOptions(),
     prune: bool = False,
     progress: Progress | None = None,
-    limits: ReadLimits = ReadLimits(),
-    context_words: int = CONTEXT_WORDS,
 ) -> IngestReport:
-    """Bring the store in line with the PDFs under `paths` and report what happened to each file."""
+    """Bring the store in line with the files under `paths` and report what happened to each file."""
     paths = [Path(p) for p in paths]
     store.repair()
     report = IngestReport()
     if prune:
         report.results += prune_missing(paths, store)
-    for pdf in find_pdfs(paths):
-        pdf = PdfFile(document_name(pdf, store), pdf.path)
+    for file in find_pdfs(paths, options.readers):
+        file = SourceFile(document_name(file, store), file.path)
         if progress:
-            progress(pdf.source, None)
+            progress(file.source, None)
         try:
-            data = _read_regular_file(pdf.path)
+            data = _read_regular_file(file.path)
         except OSError as error:
-            result = FileResult(pdf.source, "failed", reason=f"cannot read file ({error.strerror or error})")
+            result = FileResult(file.source, "failed", reason=f"cannot read file ({error.strerror or error})")
         else:
-            result = ingest_bytes(
-                pdf.source,
-                data,
-                store,
-                embedder,
-                chunk_tokens,
-                chunk_overlap,
-                path=pdf.path,
-                limits=limits,
-                context_words=context_words,
-            )
+            result = ingest_bytes(file.source, data, store, embedder, options=options, path=file.path)
         report.results.append(result)
         if progress:
-            progress(pdf.source, result)
+            progress(file.source, result)
     return report
 
 
-def document_name(pdf: PdfFile, store: Store) -> str:
+def document_name(file: SourceFile, store: Store) -> str:
     """The name this file is stored under. A document is its file: the name it already has when this path is
     stored; else its path relative to the folder given, or, when another file holds that name (report.pdf from
     two folders), that path with as many parent folders as make it unique."""
-    known = store.document_by_path(str(pdf.path))
+    known = store.document_by_path(str(file.path))
     if known:
         return known.source
-    holder = store.document(pdf.source)
-    if holder is None or holder.path in ("", str(pdf.path)):
-        return pdf.source
-    parts = pdf.path.parts
-    for depth in range(len(Path(pdf.source).parts) + 1, len(parts)):
+    holder = store.document(file.source)
+    if holder is None or holder.path in ("", str(file.path)):
+        return file.source
+    parts = file.path.parts
+    for depth in range(len(Path(file.source).parts) + 1, len(parts)):
         candidate = "/".join(parts[-depth:])
         if store.document(candidate) is None:
             return candidate
-    return pdf.path.as_posix()
+    return file.path.as_posix()
 
 
 def ingest_bytes(
@@ -153,22 +143,20 @@ def ingest_bytes(
     data: bytes,
     store: Store,
     embedder: Embedder,
-    chunk_tokens: int,
-    chunk_overlap: int,
+    *,
+    options: IngestOptions = IngestOptions(),
     path: Path | None = None,
     force: bool = False,
-    limits: ReadLimits = ReadLimits(),
-    context_words: int = CONTEXT_WORDS,
     steps: Steps | None = None,
 ) -> FileResult:
-    """Ingest one PDF given as bytes under the name `source`; never raises for bad input.
+    """Ingest one file given as bytes under the name `source`; never raises for bad input.
 
     `force` re-reads and re-embeds the file even when it is stored unchanged (re-index). `steps` hears
     ("read", pages, pages) once the text is out and ("embedded", chunks done, chunks) as embedding goes.
     """
     doc_id = hashlib.sha256(data).hexdigest()
     try:
-        chunking = f"v{CHUNKER_VERSION}:{chunk_tokens}/{chunk_overlap}/c{context_words}"
+        chunking = f"v{CHUNKER_VERSION}:{options.chunk_tokens}/{options.chunk_overlap}/c{options.context_words}"
         existing = store.document(source)
         repaired = ""
         if existing and (existing.doc_id, existing.chunking) == (doc_id, chunking) and not force:
@@ -182,30 +170,30 @@ def ingest_bytes(
         twin = store.document_by_content(doc_id)
         if twin and twin.source != source:  # skipped, not failed: a folder with a copy in it is not broken
             return FileResult(source, "duplicate", reason=f"same content as '{twin.source}', which is already stored")
-        extracted = read_pdf(data, limits)
-        context = document_context(source, extracted, context_words)
-        text_tokens = max(MIN_TEXT_TOKENS, chunk_tokens - count_tokens(context) - 1)
-        chunks = chunk_pages(extracted.pages, text_tokens, chunk_overlap)
+        extracted = read_file(source, data, options.limits, options.readers)
+        context = document_context(source, extracted, options.context_words)
+        text_tokens = max(MIN_TEXT_TOKENS, options.chunk_tokens - count_tokens(context) - 1)
+        chunks = chunk_pages(extracted.units, text_tokens, options.chunk_overlap)
         if steps:
-            steps("read", extracted.page_count, extracted.page_count)
+            steps("read", extracted.unit_count, extracted.unit_count)
         texts = [embedded_text(chunk_context(context, c), c.text) for c in chunks]
         vectors = _embed(embedder, texts, steps)
         record = DocumentRecord(
             source=source,
             doc_id=doc_id,
             path=str(path or ""),
-            pages=extracted.page_count,
+            pages=extracted.unit_count,
             chunks=len(chunks),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             chunking=chunking,
             warnings="; ".join(extracted.warnings),
-            identity_json=identify(source, extracted.title, [p.text for p in extracted.pages]).to_json(),
+            identity_json=identify(source, extracted.title, [u.text for u in extracted.units]).to_json(),
         )
         store.write_document(
             record,
             ids=[f"{record.version}-{c.index}" for c in chunks],
             texts=[c.text for c in chunks],
-            metadatas=[chunk_metadata(record, c, extracted.pages, chunk_context(context, c)) for c in chunks],
+            metadatas=[chunk_metadata(record, c, extracted.units, chunk_context(context, c)) for c in chunks],
             vectors=vectors,
         )
     except FolioError as error:
@@ -251,11 +239,11 @@ def prune_missing(paths: list[Path], store: Store) -> list[FileResult]:
     return pruned
 
 
-def document_context(source: str, extracted: ExtractedPdf, words: int) -> str:
+def document_context(source: str, extracted: Extracted, words: int) -> str:
     """The document's context line (see ingest.layout.context_line); "" when `words` is 0."""
     if not words:
         return ""
-    return context_line(source, extracted.title, extracted.running, extracted.pages[0].text, words)
+    return context_line(source, extracted.title, extracted.running, extracted.units[0].text, words)
 
 
 def chunk_context(document: str, chunk: Chunk) -> str:
@@ -263,9 +251,9 @@ def chunk_context(document: str, chunk: Chunk) -> str:
     return f"{document} | {chunk.table_header}" if chunk.table_header else document
 
 
-def chunk_metadata(record: DocumentRecord, chunk: Chunk, pages: list[Page], context: str) -> dict[str, MetadataValue]:
+def chunk_metadata(record: DocumentRecord, chunk: Chunk, units: list[Unit], context: str) -> dict[str, MetadataValue]:
     """Chroma metadata of a chunk; `context` is keyword-indexed with the text (see rag.retrieve)."""
-    spanned = [p for p in pages if chunk.page_start <= p.number <= chunk.page_end]
+    spanned = [p for p in units if chunk.page_start <= p.number <= chunk.page_end]
     return ChunkMetadata(
         version=record.version,
         doc_id=record.doc_id,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from ingest.readers.registry import readable
 from ingest.sync import FileResult, Steps
 from rag.config import Settings
 from rag.errors import FolioError
@@ -36,10 +37,12 @@ class Library(Protocol):
 
 
 def safe_upload_name(client_name: str) -> str:
-    """The file's base name, reduced to safe characters and 100 characters, always ending in .pdf."""
+    """The file's base name, reduced to safe characters and 100 characters, ending in its suffix when a reader is
+    registered for it and in .pdf otherwise (either way the content decides how it is read)."""
     name = Path(client_name.replace("\\", "/").replace("\x00", "")).name
     stem = re.sub(r"[^\w.\- ]", "_", Path(name).stem).strip(" .") or "upload"
-    return f"{stem[:100]}.pdf"
+    suffix = Path(name).suffix.lower() if readable(name) else ".pdf"
+    return f"{stem[:100]}{suffix}"
 
 
 def ingest_upload(client_name: str, data: bytes, ingestor: Library, steps: Steps | None = None) -> FileResult:
@@ -47,7 +50,7 @@ def ingest_upload(client_name: str, data: bytes, ingestor: Library, steps: Steps
 
     The file is written first (a full disk fails before anything is stored) and kept only when it was ingested
     (or is stored unchanged), so the uploads folder never holds files that are not in the store. The content
-    decides whether it is a PDF, not the name.
+    decides how it is read, not the name (see `ingest.readers.registry`).
     """
     name = safe_upload_name(client_name)
     limit = ingestor.settings.folio_max_upload_mb

@@ -139,7 +139,7 @@ def sample_store(tmp_path_factory, minilm):
     every process then opens its own copy of that data folder."""
     from filelock import FileLock
 
-    from ingest import ingest_paths
+    from ingest import IngestOptions, ingest_paths
 
     cache = Path(os.environ.get("FOLIO_TEST_CACHE", Path.home() / ".cache" / "folio-tests"))
     kept = cache / f"sample-{sample_library_key()}"
@@ -149,9 +149,7 @@ def sample_store(tmp_path_factory, minilm):
             shutil.rmtree(kept, ignore_errors=True)  # an ingest cut short
             settings = Settings(_env_file=None, folio_data_dir=kept / "data")
             store = open_store(settings, minilm)
-            report = ingest_paths(
-                [SAMPLE_DOCS], store, minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap
-            )
+            report = ingest_paths([SAMPLE_DOCS], store, minilm, options=IngestOptions.from_settings(settings))
             assert report.ok and report.count("ingested") >= 3
             (kept / "chunks").write_text(str(store.count()))  # written last: the library is complete
         own = tmp_path_factory.mktemp("sample-data")

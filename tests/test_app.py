@@ -53,13 +53,11 @@ def test_empty_state_explains_what_to_do_first(app):
 
 def _ask_about_amazon(settings, minilm, monkeypatch) -> AppTest:
     """Ingest the Amazon sample, start the app fresh and ask one question."""
-    from ingest import ingest_paths
+    from ingest import IngestOptions, ingest_paths
     from rag.store import open_store
 
     amazon = SAMPLE_DOCS / AMAZON
-    ingest_paths(
-        [amazon], open_store(settings, minilm), minilm, settings.folio_chunk_tokens, settings.folio_chunk_overlap
-    )
+    ingest_paths([amazon], open_store(settings, minilm), minilm, options=IngestOptions.from_settings(settings))
     at = _fresh(monkeypatch)
     at.chat_input[0].set_value(BRAZIL).run()
     assert not at.exception
@@ -211,7 +209,7 @@ def test_the_model_picker_lists_the_servers_models_and_the_answer_uses_the_chose
     from ingest import ingest_paths
     from rag.store import open_store
 
-    ingest_paths([SAMPLE_DOCS / AMAZON], open_store(settings, minilm), minilm, 256, 48)
+    ingest_paths([SAMPLE_DOCS / AMAZON], open_store(settings, minilm), minilm)
     fake_llm.then("stream", tokens=["Brazil has 60% [1]."])
     at.chat_input[0].set_value(BRAZIL).run()
     [asked] = [r["body"] for r in fake_llm.requests if r["body"]]
@@ -293,7 +291,7 @@ def test_the_page_preview_is_the_page_of_the_cited_sentence(settings, minilm, mo
     from tests.conftest import make_pdf
 
     pdf = make_pdf(tmp_path / "harbour.pdf", HARBOUR_PAGES)
-    ingest_paths([pdf], open_store(settings, minilm), minilm, 256, 48)
+    ingest_paths([pdf], open_store(settings, minilm), minilm)
     at = _fresh(monkeypatch)
     at.chat_input[0].set_value("Who was the lighthouse keeper of Valdemar Bay?").run()
     assert "Agnes Thorvald" in "".join(m.value for m in at.chat_message[1].markdown)
@@ -352,7 +350,7 @@ def test_page_labels_document_names_and_chat_titles_are_shown_as_typed_never_liv
 
     path = hostile_library(settings.folio_data_dir.parent)
     store = open_store(settings, minilm)
-    ingest_paths([path.parents[2]], store, minilm, 256, 48)
+    ingest_paths([path.parents[2]], store, minilm)
     [name] = [d.source for d in store.documents()]
     assert ") [a](http:/e.com) *b*.pdf" in name  # named from its folders
     question = "What is the gate code of the harbour for guests? ![t](http://127.0.0.1:9/t.png)"

@@ -293,7 +293,7 @@ def test_page_labels_document_names_and_chat_titles_never_fetch_an_image(setting
 
     url, hits = beacon
     library = hostile_library(settings.folio_data_dir.parent, url).parents[2]
-    ingest_paths([library], open_store(settings, minilm), minilm, 256, 48)
+    ingest_paths([library], open_store(settings, minilm), minilm)
     process, app = _start_app(settings, {}, free_port())
     try:
         with sync_playwright() as p:

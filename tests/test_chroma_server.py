@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest import Ingestor, ingest_paths
+from ingest import IngestOptions, Ingestor, ingest_paths
 from rag import open_components
 from rag.config import Settings
 from rag.errors import StoreError
@@ -20,6 +20,7 @@ from tests.conftest import SAMPLE_DOCS, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chroma_server")]  # one module server per run, not per worker
 
+SMALL = IngestOptions(chunk_tokens=192, chunk_overlap=32)
 CHROMA = str(Path(sys.executable).parent / "chroma")
 
 
@@ -46,7 +47,7 @@ def test_ingest_and_answer_through_a_chroma_server_that_goes_down_and_comes_back
         settings = Settings(_env_file=None, chroma_host="127.0.0.1", chroma_port=port, folio_data_dir=tmp_path / "d")
         parts = open_components(settings)
         amazon = SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"
-        assert ingest_paths([amazon], parts.store, parts.embedder, 192, 32).count("ingested") == 1
+        assert ingest_paths([amazon], parts.store, parts.embedder, options=SMALL).count("ingested") == 1
         session = parts.session()
         assert "60%" in session.answer("What percentage of the Amazon rainforest is in Brazil?").text
         assert not (tmp_path / "d" / "chroma").exists()  # nothing written to the embedded store
@@ -58,7 +59,7 @@ def test_ingest_and_answer_through_a_chroma_server_that_goes_down_and_comes_back
         assert f"cannot reach the Chroma server at 127.0.0.1:{port}: is it running?" in down.error
         unreachable = f"cannot reach the Chroma server at 127.0.0.1:{port}"
         with pytest.raises(StoreError, match=unreachable):  # the ingest command stops with this one line
-            ingest_paths([SAMPLE_DOCS / "babelbib-tugboat-article.pdf"], parts.store, parts.embedder, 192, 32)
+            ingest_paths([SAMPLE_DOCS / "babelbib-tugboat-article.pdf"], parts.store, parts.embedder, options=SMALL)
         upload = Ingestor.of(parts).upload("tugboat.pdf", (SAMPLE_DOCS / "babelbib-tugboat-article.pdf").read_bytes())
         assert upload.status == "failed" and unreachable in upload.reason
 
@@ -124,13 +125,13 @@ def test_a_document_whose_chunks_vanished_is_repaired_by_the_next_ingest_not_cal
     _, port = chroma_server
     parts = open_components(_server_settings(port, tmp_path, "vanished"))
     amazon = SAMPLE_DOCS / "amazon-rainforest-wikipedia.pdf"
-    first = ingest_paths([amazon], parts.store, parts.embedder, 256, 48).results[0]
+    first = ingest_paths([amazon], parts.store, parts.embedder).results[0]
     parts.store.chunks.delete(where={"source": first.source})  # registry and chunks now disagree
 
     lost = parts.session().answer("What percentage of the Amazon rainforest is in Brazil?")
     assert lost.error == "" and lost.sources == []  # nothing to cite, and no crash
 
-    again = ingest_paths([amazon], parts.store, parts.embedder, 256, 48).results[0]
+    again = ingest_paths([amazon], parts.store, parts.embedder).results[0]
     assert again.status == "ingested" and f"repaired: the store held 0 of its {first.chunks} chunks" in again.reason
     assert "60%" in parts.session().answer("What percentage of the Amazon rainforest is in Brazil?").text
 

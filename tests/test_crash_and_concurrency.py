@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ingest import ingest_paths
+from ingest import IngestOptions, ingest_paths
 from rag.answer import ChatSession
 from rag.retrieve import Retriever
 from rag.store import open_store
@@ -18,6 +18,7 @@ from tests.conftest import make_pdf
 
 pytestmark = pytest.mark.slow
 
+SMALL = IngestOptions(chunk_tokens=192, chunk_overlap=32)
 FILLER = "Sentence {i} of the {topic} report describes measurements, dates and the people involved. "
 
 
@@ -46,7 +47,7 @@ def assert_consistent(store, expected_sources):
 def test_sigkill_mid_folder_then_rerun_loses_and_duplicates_nothing(tmp_path, settings, embedder, delay):
     folder = _folder(tmp_path / "docs", ["alpha", "bravo", "charlie", "delta"])
     store = open_store(settings, embedder)
-    ingest_paths([folder / "bravo.pdf"], store, embedder, 192, 32)  # a previous version of bravo...
+    ingest_paths([folder / "bravo.pdf"], store, embedder, options=SMALL)  # a previous version of bravo...
     before = store.document("bravo.pdf")
     _folder(folder, ["bravo"], pages=9)  # ...then bravo changes on disk
     del store
@@ -74,7 +75,7 @@ def test_two_overlapping_ingests_and_a_question_during_them(tmp_path, settings, 
     shared = _folder(tmp_path / "a", ["common", "apollo"])
     _folder(tmp_path / "b", ["nile"])
     store = open_store(settings, embedder)
-    ingest_paths([_folder(tmp_path / "seed", ["seed"])], store, embedder, 192, 32)
+    ingest_paths([_folder(tmp_path / "seed", ["seed"])], store, embedder, options=SMALL)
     session = ChatSession(Retriever(store, embedder))
 
     answers, stop = [], threading.Event()

@@ -67,7 +67,7 @@ def test_the_hostile_folder_through_the_ingest_command(tmp_path):
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=lambda e: e["file"])
 def test_each_hostile_file_through_the_upload_path(entry, settings, store, embedder):
-    settings.folio_max_pages = 1000  # the upload path refuses the 2000-page file by the page cap
+    settings = settings.model_copy(update={"folio_max_pages": 1000})  # the upload path refuses the 2000-page file
     result = Ingestor(store, embedder, settings).upload(entry["file"], (HOSTILE / entry["file"]).read_bytes())
     check_outcome(entry, result.status, result.pages, result.reason, max_pages=1000)
     stored = store.chunks.get(where={"source": result.source}, include=["documents"])["documents"]

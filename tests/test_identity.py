@@ -245,13 +245,13 @@ def _filing(tmp_path, name: str, quarter_end: str, net_income: str):
 def test_a_question_naming_the_quarter_finds_that_filing_first(tmp_path, store, embedder, settings):
     """Real PDFs, Chroma and embedder: two quarters of one company's report with the same text; the question names
     the quarter (or "most recent"), and that filing's page comes first, labelled with what the document is."""
-    from ingest import ingest_paths
+    from ingest import IngestOptions, ingest_paths
     from rag.retrieve import Retriever
 
     folder = tmp_path / "filings"
     _filing(folder, "globex-q1.pdf", "March 31, 2023", "412")
     _filing(folder, "globex-q2.pdf", "June 30, 2023", "587")
-    report = ingest_paths([folder], store, embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap)
+    report = ingest_paths([folder], store, embedder, options=IngestOptions.from_settings(settings))
     assert report.ok
     labels = {d.source: d.identity.label for d in store.documents()}
     assert labels["globex-q2.pdf"] == "Globex Holdings Corp. 10-Q, Q2 fiscal 2023 (quarter ended June 30, 2023)"
@@ -268,11 +268,11 @@ def test_a_question_naming_the_quarter_finds_that_filing_first(tmp_path, store, 
 def test_a_library_stored_before_identities_gets_them_without_re_embedding(tmp_path, store, embedder, settings):
     from dataclasses import replace
 
-    from ingest import ingest_paths
+    from ingest import IngestOptions, ingest_paths
 
     folder = tmp_path / "filings"
     _filing(folder, "globex-q1.pdf", "March 31, 2023", "412")
-    ingest = lambda: ingest_paths([folder], store, embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap)  # noqa: E731
+    ingest = lambda: ingest_paths([folder], store, embedder, options=IngestOptions.from_settings(settings))  # noqa: E731
     ingest()
     (record,) = store.documents()
     store.update_record(replace(record, identity_json=""))  # as a round-2 library has it

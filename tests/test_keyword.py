@@ -3,7 +3,7 @@
 import bm25s
 import pytest
 
-from ingest import ingest_paths
+from ingest import IngestOptions, ingest_paths
 from rag.keyword import KeywordIndex, tokens
 from rag.retrieve import Retriever
 from rag.store import open_store
@@ -82,7 +82,7 @@ def test_the_store_keeps_one_segment_per_stored_document_and_heals_without_them(
     make_pdf(folder / "nile.pdf", ["The Nile flows north through Egypt to the Mediterranean Sea."])
     make_pdf(folder / "amazon.pdf", ["Brazil holds sixty percent of the Amazon rainforest."])
     store = open_store(settings, embedder)
-    ingest_paths([folder], store, embedder, 64, 8)
+    ingest_paths([folder], store, embedder, options=IngestOptions(chunk_tokens=64, chunk_overlap=8))
     segments = store.keywords.folder
     assert sorted(p.stem for p in segments.glob("*.bm25")) == sorted(d.version for d in store.documents())
     store.delete_document("amazon.pdf")

@@ -70,7 +70,7 @@ def lighthouse(tmp_path_factory, minilm):
     make_pdf(folder / "docs" / "lighthouse.pdf", [" ".join(FACTS)])
     settings = Settings(_env_file=None, folio_data_dir=folder / "data", folio_top_k=2)
     store = open_store(settings, minilm)
-    assert ingest_paths([folder / "docs"], store, minilm, 256, 48).ok
+    assert ingest_paths([folder / "docs"], store, minilm).ok
     return settings, Retriever(store, minilm)
 
 

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, NameObject, NumberObject
 
-from ingest import ingest_paths
+from ingest import IngestOptions, ingest_paths
 from ingest.layout import clean_text, context_line, running_lines, strip_running_lines
 from ingest.pdf import ReadLimits, extract_pages
 from rag.retrieve import Retriever
@@ -42,7 +42,7 @@ def test_a_file_pypdf_refuses_is_read_by_pdfium_and_the_run_goes_on(tmp_path, st
     (docs / "c-broken.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(3000))
     make_pdf(docs / "d-after.pdf", ["Jupiter has a great red spot."])
 
-    report = ingest_paths([docs], store, embedder, 64, 8)
+    report = ingest_paths([docs], store, embedder, options=IngestOptions(chunk_tokens=64, chunk_overlap=8))
 
     by_name = {r.source: r for r in report.results}
     assert [by_name[n].status for n in sorted(by_name)] == ["ingested", "ingested", "failed", "ingested"]
@@ -146,7 +146,7 @@ def test_the_context_line_tells_near_identical_filings_apart(tmp_path, store, em
     for company, revenue in (("Acme Rockets Corporation", 512), ("Globex Shipping Limited", 733)):
         cover = f"{company} quarterly report on Form 10-Q for the period ended June 30."
         make_pdf(docs / f"{revenue}.pdf", [cover, boilerplate.format(revenue)])
-    ingest_paths([docs], store, embedder, 64, 8)
+    ingest_paths([docs], store, embedder, options=IngestOptions(chunk_tokens=64, chunk_overlap=8))
 
     top = Retriever(store, embedder).retrieve("What was Globex Shipping's revenue for the quarter?", 1).chunks[0]
     assert (top.source, top.pages) == ("733.pdf", (2, 2))

@@ -105,13 +105,13 @@ def test_the_statement_a_question_names_moves_up_within_the_filing(tmp_path, sto
     """Real PDFs, Chroma and embedder: within the filing the question names, the pages of the statement it names
     (the second one by the heading of the first, which it continues) rank higher than with headings left out, when
     a page of prose repeats the question's words."""
-    from ingest import ingest_paths
+    from ingest import IngestOptions, ingest_paths
     from rag.retrieve import Retriever
 
     folder = tmp_path / "filings"
     _filing(folder, "globex-q1.pdf", "March 31, 2023", "290")
     _filing(folder, "globex-q2.pdf", "June 30, 2023", "344")
-    assert ingest_paths([folder], store, embedder, settings.folio_chunk_tokens, settings.folio_chunk_overlap).ok
+    assert ingest_paths([folder], store, embedder, options=IngestOptions.from_settings(settings)).ok
     question = "What was Globex's capital expenditure in the second quarter of 2023, as the cash flow statement shows?"
 
     def pages(retriever: Retriever) -> list[int]:

@@ -4,17 +4,18 @@ import shutil
 
 import pytest
 
-from ingest import ingest_bytes, ingest_paths
+from ingest import IngestOptions, ingest_bytes, ingest_paths
 from rag.errors import StoreError
 from rag.keyword import KeywordIndex
 from rag.store import Store, make_client, open_store
 from tests.conftest import SHARED_EVAL, make_pdf
 
 HOSTILE = SHARED_EVAL / "hostile-pdfs"
+SMALL = IngestOptions(chunk_tokens=64, chunk_overlap=8)
 
 
 def _ingest(folder, store, embedder, **kw):
-    return ingest_paths([folder], store, embedder, chunk_tokens=64, chunk_overlap=8, **kw)
+    return ingest_paths([folder], store, embedder, options=SMALL, **kw)
 
 
 def _page_of(chunk, phrase):
@@ -33,6 +34,22 @@ def folder(tmp_path):
     make_pdf(docs / "apollo.pdf", ["Apollo 11 landed on the Moon in July 1969.", "Neil Armstrong stepped out first."])
     make_pdf(docs / "sub" / "rivers.pdf", ["The Nile is the longest river in Africa."])
     return docs
+
+
+def test_options_come_from_the_settings_and_are_passed_by_name(settings):
+    import inspect
+
+    from ingest import ReadLimits
+    from rag.config import Settings
+
+    changed = settings.model_copy(update={"folio_chunk_tokens": 128, "folio_context_words": 0, "folio_ocr": False})
+    options = IngestOptions.from_settings(changed)
+    assert (options.chunk_tokens, options.chunk_overlap, options.context_words) == (128, 48, 0)
+    assert options.limits == ReadLimits.from_settings(changed) and not options.limits.ocr
+    assert IngestOptions() == IngestOptions.from_settings(Settings(_env_file=None))  # the defaults are the settings'
+    for function, positional in ((ingest_paths, 3), (ingest_bytes, 4)):
+        kinds = [p.kind for p in inspect.signature(function).parameters.values()]
+        assert kinds[positional:] == [inspect.Parameter.KEYWORD_ONLY] * (len(kinds) - positional)
 
 
 def test_folder_is_ingested_with_page_numbers_and_relative_names(folder, store, embedder):
@@ -115,7 +132,7 @@ def test_bad_files_are_reported_by_name_and_the_rest_go_through(folder, store, e
 
 def test_same_bytes_under_another_name_are_not_stored_twice(folder, store, embedder):
     _ingest(folder, store, embedder)
-    result = ingest_bytes("copy.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, 64, 8)
+    result = ingest_bytes("copy.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, options=SMALL)
     assert result.status == "duplicate" and "same content as 'apollo.pdf'" in result.reason
     assert store.document("copy.pdf") is None
 
@@ -165,7 +182,7 @@ def test_a_second_writer_waits_for_the_first_and_says_so_when_it_gives_up(folder
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(StoreError, match="another Folio process is still writing"):
             _ingest(folder, store, embedder)
-        result = ingest_bytes("x.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, 64, 8)
+        result = ingest_bytes("x.pdf", (folder / "apollo.pdf").read_bytes(), store, embedder, options=SMALL)
         assert result.status == "failed" and "another Folio process is still writing" in result.reason
     finally:
         holder.communicate("")
@@ -179,7 +196,7 @@ def test_a_named_pipe_is_refused_with_a_reason_instead_of_blocking(tmp_path, sto
     docs = tmp_path / "docs"
     make_pdf(docs / "real.pdf", ["Saturn has a large ring system."])
     os.mkfifo(tmp_path / "pipe.pdf")
-    report = ingest_paths([docs, tmp_path / "pipe.pdf"], store, embedder, 64, 8)
+    report = ingest_paths([docs, tmp_path / "pipe.pdf"], store, embedder, options=SMALL)
     by_name = {r.source: r for r in report.results}
     assert by_name["real.pdf"].status == "ingested"
     assert by_name["pipe.pdf"].status == "failed" and "not a regular file" in by_name["pipe.pdf"].reason
@@ -193,7 +210,7 @@ def test_identical_bytes_ingested_at_the_same_moment_are_stored_once(tmp_path, s
     stores = [open_store(settings, minilm) for _ in range(2)]  # two writers, each with its own lock handle
 
     def ingest(name, store):
-        return ingest_bytes(name, data, store, minilm, 64, 8)
+        return ingest_bytes(name, data, store, minilm, options=SMALL)
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(ingest, ["first.pdf", "second.pdf"], stores))

@@ -18,6 +18,7 @@ from ingest.uploads import safe_upload_name
         ("/abs/a\x00b.pdf", "ab.pdf"),
         ("..", "upload.pdf"),
         ("notes.txt", "notes.pdf"),
+        ("Scan.PDF", "Scan.pdf"),  # a suffix a reader is registered for is kept, in lower case
         ("x" * 500 + ".pdf", "x" * 100 + ".pdf"),
     ],
 )
@@ -38,7 +39,7 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
     def pdf(text):
         return make_pdf(tmp_path / "src" / f"{abs(hash(text))}.pdf", [text]).read_bytes()
 
-    settings.folio_max_upload_mb = 1
+    settings = settings.model_copy(update={"folio_max_upload_mb": 1})
     uploads = [
         ("../../outside.pdf", pdf("Upload one is about otters.")),
         ("/etc/absolute.pdf", pdf("Upload two is about beavers.")),
