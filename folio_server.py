@@ -210,7 +210,7 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse(_job(job), status_code=202, headers={"Location": url})
         result = Ingestor.of(parts).upload(name, data)
         if result.status == "failed":  # named as sent: the stored name (always .pdf) would mislabel report.docx
-            raise ApiError(422, f"{name}: {result.reason}", code="unusable_file")
+            raise _refused(name, result)
         return _uploaded(result)
 
     @app.get("/v1/jobs/{job_id}")
@@ -472,9 +472,17 @@ def _job(job) -> dict:
     if job.state == "done":
         shown["result"] = _uploaded(job.result)
     elif job.state == "failed":
-        shown["error"] = {"message": f"{job.name}: {job.result.reason}", "type": "invalid_request_error",
-                          "param": None, "code": "unusable_file"}  # fmt: skip
+        refused = _refused(job.name, job.result)
+        shown["error"] = {"message": refused.message, "type": refused.kind, "param": None, "code": refused.code}
     return shown
+
+
+def _refused(name: str, result: FileResult) -> ApiError:
+    """A failed upload's error: 422 when the file is the problem, 503 when the library is (a full disk, a store
+    down: the same file goes in once it recovers)."""
+    if result.fault == "library":
+        return ApiError(503, f"{name}: {result.reason}", "service_unavailable", code="store_unavailable")
+    return ApiError(422, f"{name}: {result.reason}", code="unusable_file")
 
 
 def _document(record) -> dict:

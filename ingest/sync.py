@@ -26,13 +26,14 @@ from ingest.options import IngestOptions
 from ingest.readers.base import Extracted, Reader, Unit
 from ingest.readers.registry import READERS, read_file, readable
 from rag.embed import Embedder, count_tokens
-from rag.errors import DuplicateError, FolioError
+from rag.errors import DuplicateError, FolioError, StoreError
 from rag.records import ChunkMetadata, DocumentRecord, MetadataValue
 from rag.store import Store, embedded_text
 
 PROGRESS_BATCH = 32  # chunks embedded between two progress reports (the UI's progress bar)
 MIN_TEXT_TOKENS = 64  # a chunk's own text never gets fewer tokens than this, however long the context line
 Status = Literal["ingested", "unchanged", "duplicate", "failed", "pruned"]
+Fault = Literal["file", "library"]  # whose fault a failure is: the file's, or the library's (a full disk, a store down)
 STATUSES: tuple[Status, ...] = ("ingested", "unchanged", "duplicate", "failed", "pruned")
 
 
@@ -44,6 +45,7 @@ class FileResult:
     chunks: int = 0
     reason: str = ""  # why it failed or was skipped, or warnings for an ingested file
     reader: str = ""  # which reader produced the text: "pypdf", "pdfium", "ocr", or a mix like "pypdf+pdfium"
+    fault: Fault = "file"  # of a failure: "library" when the same file would go in once the store or disk recovers
 
 
 @dataclass
@@ -200,7 +202,8 @@ def ingest_bytes(
         twin = next((e for e in (error, error.__cause__) if isinstance(e, DuplicateError)), None)
         if twin:  # the same bytes were stored under another name a moment ago (the store re-checks under its lock)
             return FileResult(source, "duplicate", reason=str(twin))
-        return FileResult(source, "failed", reason=str(error))
+        fault: Fault = "library" if isinstance(error, StoreError) else "file"
+        return FileResult(source, "failed", reason=str(error), fault=fault)
     except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the others
         return FileResult(source, "failed", reason=f"unexpected error: {type(error).__name__}: {error}"[:200])
     readers = "+".join(sorted(extracted.readers, key=lambda r: -extracted.readers[r]))

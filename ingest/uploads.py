@@ -60,7 +60,7 @@ def ingest_upload(client_name: str, data: bytes, ingestor: Library, steps: Steps
     try:
         temporary, held = _write_temporary(target, data)
     except OSError as error:  # disk full, read-only folder: nothing is stored
-        return FileResult(name, "failed", reason=f"cannot save the upload ({error.strerror or error})")
+        return FileResult(name, "failed", reason=f"cannot save the upload ({error.strerror or error})", fault="library")
     try:
         previous = _stored(ingestor.store, name)
         result = ingestor.file(name, data, path=target.resolve(), steps=steps)

@@ -323,6 +323,8 @@ class Store:
             detail = f"{type(error).__name__}: {error}"[:200]
             if isinstance(error, httpx.TimeoutException):
                 raise StoreError(f"{self.where} did not answer in time (FOLIO_CHROMA_TIMEOUT)") from error
+            if "disk is full" in detail or "No space left" in detail:  # SQLite's and the OS's words for ENOSPC
+                raise StoreError(f"{self.where} cannot write: the disk is full ({detail})") from error
             if "connect" in detail.lower():
                 raise StoreError(f"cannot reach {self.where}: is it running? ({detail})") from error
             raise StoreError(f"{self.where} failed ({detail})") from error

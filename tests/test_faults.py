@@ -5,6 +5,7 @@ store that cannot open on a full disk is one line."""
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -187,3 +188,44 @@ def test_a_server_stuck_in_native_code_prints_every_stack_and_exits_for_its_supe
     assert run.stdout.splitlines() == ["200"]  # it served, then stalled
     assert run.returncode == 1
     assert "Timeout (0:00:02)!" in run.stderr and "in hold_the_gil" in run.stderr  # the cause is in the report
+
+
+def test_an_upload_on_a_full_disk_is_the_servers_fault_and_the_api_recovers_when_space_is_freed(small_disk):
+    """Issue 28.12: a full disk during an upload was a 422 "unusable_file" with chromadb's text; it is a 503 (the
+    same file goes in later), and once space is freed every route answers and the upload goes in (28.11)."""
+    import httpx
+
+    from rag import Settings
+    from tests.conftest import SAMPLE_DOCS
+    from tests.test_server import _serve
+
+    settings = Settings(_env_file=None, folio_data_dir=small_disk / "data")
+    server, url = _serve(settings)
+    pdfs = sorted(SAMPLE_DOCS.glob("*.pdf"))
+
+    def upload(pdf: Path) -> httpx.Response:
+        return httpx.post(f"{url}/documents", files={"file": (pdf.name, pdf.read_bytes())}, timeout=300)
+
+    try:
+        assert upload(pdfs[0]).status_code == 200
+        _fill(small_disk)
+        full = upload(pdfs[1])
+        assert full.status_code == 503, full.text
+        error = full.json()["error"]
+        assert error["code"] == "store_unavailable" and error["message"].startswith(f"{pdfs[1].name}: ")
+        assert "space" in error["message"] or "disk is full" in error["message"]
+        queued = httpx.post(f"{url}/documents?wait=false", files={"file": (pdfs[1].name, pdfs[1].read_bytes())})
+        job = queued.json()
+        while job["status"] not in ("done", "failed"):
+            time.sleep(0.1)
+            job = httpx.get(f"{url}/jobs/{job['id']}", timeout=30).json()
+        assert job["status"] == "failed" and job["error"]["code"] == "store_unavailable"
+
+        for filler in small_disk.glob("filler-*"):
+            filler.unlink()
+        assert httpx.get(f"{url}/nothing-here").status_code == 404
+        assert upload(pdfs[1]).status_code == 200
+        listed = httpx.get(f"{url}/documents", timeout=30).json()["data"]
+        assert [d["source"] for d in listed] == [pdfs[0].name, pdfs[1].name]
+    finally:
+        server.should_exit = True
