@@ -2,7 +2,8 @@
 
 Public API (used by the CLI, the UI, the API server and the tests): `Ingestor` (folders, files, uploads and
 re-indexing with every option from the settings), `IngestJobs` (the UI's background queue), `clean_uploads`
-(interrupted uploads, at a UI or API start), `render_preview`, and the lower-level `ingest_paths`,
+(interrupted uploads, at a UI or API start), `render_preview`, folders kept in sync (`FolderWatcher`, its
+`WatchEvent`s, and `watched_folders`: their status for the UI), and the lower-level `ingest_paths`,
 `ingest_bytes`, `find_pdfs`, with their options `IngestOptions` and `ReadLimits`. Names are imported on first use, so
 the reading child processes (which import `ingest.readers` only) start without Chroma and the embedder.
 """
@@ -20,9 +21,11 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (at run time t
     from ingest.readers.base import ReadLimits  # noqa: F401
     from ingest.sync import FileResult, IngestReport, find_pdfs, ingest_bytes, ingest_paths  # noqa: F401
     from ingest.uploads import clean_uploads  # noqa: F401
+    from ingest.watch import FolderWatcher, WatchedFolder, WatchEvent, watched_folders  # noqa: F401
 
 _HOMES = {
     "FileResult": "ingest.sync",
+    "FolderWatcher": "ingest.watch",
     "IngestJobs": "ingest.jobs",
     "clean_uploads": "ingest.uploads",
     "Ingestor": "ingest.ingestor",
@@ -33,6 +36,9 @@ _HOMES = {
     "ingest_bytes": "ingest.sync",
     "ingest_paths": "ingest.sync",
     "ReadLimits": "ingest.readers.base",
+    "WatchEvent": "ingest.watch",
+    "WatchedFolder": "ingest.watch",
+    "watched_folders": "ingest.watch",
 }
 __all__ = sorted(_HOMES)
 

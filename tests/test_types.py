@@ -24,6 +24,7 @@ CHECKED = [
     "ingest/preview.py",
     "ingest/sync.py",
     "ingest/uploads.py",
+    "ingest/watch.py",
     "rag/__init__.py",
     "rag/access.py",
     "rag/answer.py",
