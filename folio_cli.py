@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -25,7 +29,7 @@ from rich.text import Text
 from rag import ConfigError, FolioError, StoreError, inert, load_settings, printable, terminal
 
 if TYPE_CHECKING:
-    from ingest import FileResult
+    from ingest import FileResult, WatchEvent
     from rag import Answer, ChatSession, Conversations, Embedder, Settings, Store
 
 app = typer.Typer(
@@ -36,6 +40,10 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 SAMPLE_DOCS = Path(__file__).parent / "sample_docs"
+PARENT_GRACE_S = 10  # `folio up --watch`: how long the watcher may finish its file once the UI has stopped
+WATCH_OPTION = typer.Option(
+    "--watch", metavar="DIR", help="Keep this folder in sync while running (repeatable; see `folio watch`)."
+)
 NO_DOCUMENTS = "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI."
 
 
@@ -441,6 +449,68 @@ def evaluate(
 
 
 @app.command()
+def watch(
+    folders: Annotated[list[Path], typer.Argument(help="Folders to keep in sync (searched recursively).")],
+    parent: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process ends.")] = None,
+) -> None:
+    """Keep the library in line with FOLDERS until Ctrl-C: new and changed files are ingested, deleted ones removed,
+    renamed or moved ones keep their document. A folder may be missing: it is synced when it appears."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signal, _frame: stop.set())
+    if parent:
+        threading.Thread(target=_stop_with_parent, args=(parent, stop), daemon=True).start()
+    _watch(_settings_or_fail(), folders, stop, _print_watch_event)
+    console.print("stopped watching", highlight=False)
+
+
+def _settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except FolioError as error:
+        _fail(error)
+
+
+def _watch(settings: Settings, folders: list[Path], stop: threading.Event, show: Callable[[WatchEvent], None]) -> None:
+    """Run a folder watcher on its own store until `stop` is set (a file given instead of a folder is an error)."""
+    from ingest import FolderWatcher, Ingestor
+
+    files = [str(folder) for folder in folders if folder.exists() and not folder.is_dir()]
+    if files:
+        _fail(ConfigError(f"not a folder: {', '.join(files)} (`folio watch` keeps folders in sync)"))
+    try:
+        embedder, store = _open(settings)
+    except FolioError as error:
+        _fail(error)
+    FolderWatcher(Ingestor(store, embedder, settings), folders, show).run(stop)
+
+
+def _print_watch_event(event: WatchEvent) -> None:
+    """One line per change and per sync (files found unchanged are only counted in the sync's line)."""
+    if event.kind != "unchanged":
+        print(printable(event.line()), flush=True)
+
+
+def _stop_with_parent(parent: int, stop: threading.Event) -> None:
+    """Set `stop` once the process `parent` (the UI, `folio up --watch`) has ended; leave PARENT_GRACE_S later
+    if the watcher is still busy with a file."""
+    while os.getppid() == parent and not stop.wait(0.5):
+        pass
+    stop.set()
+    time.sleep(PARENT_GRACE_S)
+    os._exit(0)
+
+
+def _start_watcher_child(folders: list[Path]) -> None:
+    """`folio watch FOLDERS` beside the UI that this process is about to become: it ends with it (see
+    `_stop_with_parent`); Ctrl-C in the terminal stops both."""
+    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); import folio_cli; folio_cli.app()"
+    here = str(Path(__file__).parent)
+    command = [sys.executable, "-c", code, here, "watch", "--parent", str(os.getpid())]
+    subprocess.Popen([*command, *(str(f.absolute()) for f in folders)], stdin=subprocess.DEVNULL)
+
+
+@app.command()
 def up(
     folder: Annotated[
         Path | None, typer.Argument(help="Folder to ingest before starting (only what changed).", show_default=False)
@@ -448,6 +518,7 @@ def up(
     port: Annotated[int, typer.Option(help="Port of the web UI.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on the network.")] = "127.0.0.1",
     browser: Annotated[bool, typer.Option(help="Open the UI in a web browser.")] = True,
+    watch_folders: Annotated[list[Path] | None, WATCH_OPTION] = None,
 ) -> None:
     """Start the chat UI; ingest FOLDER first, or the sample documents into a new, empty library."""
     try:
@@ -475,6 +546,8 @@ def up(
     if browser and _has_display():
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         _start_browser_helper(f"http://{local}:{port}", os.getpid())
+    if watch_folders:
+        _start_watcher_child(watch_folders)
     sys.stdout.flush()
     sys.stderr.flush()
     # Streamlit takes this process's place (same pid): SIGTERM or Ctrl-C reach it directly, no child is left
@@ -527,6 +600,7 @@ def open_browser_when_ready(url: str, server_pid: int) -> None:
 def serve(
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8765,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 shares it on the network.")] = "127.0.0.1",
+    watch_folders: Annotated[list[Path] | None, WATCH_OPTION] = None,
 ) -> None:
     """Serve the library as an OpenAI-compatible API (model `folio`) on http://HOST:PORT/v1."""
     import uvicorn
@@ -540,7 +614,16 @@ def serve(
     if host != "127.0.0.1" and not settings.folio_api_key:
         errors.print(f"[yellow]note:[/yellow] listening on {terminal(host)} without FOLIO_API_KEY")
     errors.print(f"Folio API on http://{terminal(host)}:{port}/v1 (model 'folio')", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    stop = threading.Event()
+    if watch_folders:  # beside the server, in this process (the store's lock keeps their writes apart)
+        watcher = threading.Thread(
+            target=_watch, args=(settings, watch_folders, stop, _print_watch_event), name="folio-watch", daemon=True
+        )
+        watcher.start()
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
 
 
 def _first_start(settings: Settings) -> bool:
