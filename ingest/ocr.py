@@ -1,5 +1,5 @@
-"""Offline OCR for pages without a text layer: the page is rendered with pypdfium2 and read by
-RapidOCR (PP-OCR detection + recognition ONNX models that ship inside the `rapidocr` wheel).
+"""Offline OCR for pages without a text layer (and image files: `ocr_images`): the page is rendered with
+pypdfium2 and read by RapidOCR (PP-OCR detection + recognition ONNX models that ship inside the `rapidocr` wheel).
 
 Why these parts: rendering the whole page (rather than pulling its images out with pypdf) also
 handles scans split into strips, masks and CCITT fax images, and gives one image at a known
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,6 +75,21 @@ def ocr_pages(data: bytes, numbers: Sequence[int], page_seconds: float, workers:
         result.timed_out += [n for n in numbers if n not in result.texts and n not in result.timed_out]
     finally:
         document.close()
+        pool.shutdown(wait=not result.timed_out, cancel_futures=True)
+    return result
+
+
+def ocr_images(images: Iterable[np.ndarray], page_seconds: float) -> OcrResult:
+    """Recognise the text of each image (numbered from 1), one at a time, each taken from `images` only when the
+    one before is read (a multi-frame TIFF holds one frame in memory). An image that takes longer than
+    `page_seconds` is abandoned and listed in `timed_out` with the ones after it left unread (see `ocr_pages`)."""
+    result = OcrResult()
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        for n, image in enumerate(images, start=1):
+            if not _collect((n, pool.submit(_read, image)), page_seconds, result):
+                break
+    finally:
         pool.shutdown(wait=not result.timed_out, cancel_futures=True)
     return result
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from ingest.readers.registry import readable
+from ingest.readers.registry import readable, suffix_for, unsupported
 from ingest.sync import FileResult, Steps
 from rag.config import Settings
 from rag.errors import FolioError
@@ -36,12 +36,15 @@ class Library(Protocol):
     ) -> FileResult: ...
 
 
-def safe_upload_name(client_name: str) -> str:
+def safe_upload_name(client_name: str, data: bytes = b"") -> str:
     """The file's base name, reduced to safe characters and 100 characters, ending in its suffix when a reader is
-    registered for it and in .pdf otherwise (either way the content decides how it is read)."""
+    registered for it, else in the suffix of the format its content has ("scan" holding a PDF: "scan.pdf"), else
+    in its own suffix reduced to safe characters (a file that is then refused is named as sent). Either way the
+    content decides how it is read."""
     name = Path(client_name.replace("\\", "/").replace("\x00", "")).name
     stem = re.sub(r"[^\w.\- ]", "_", Path(name).stem).strip(" .") or "upload"
-    suffix = Path(name).suffix.lower() if readable(name) else ".pdf"
+    own = re.sub(r"[^\w.]", "_", Path(name).suffix.lower())[:16]
+    suffix = own if readable(name) else (suffix_for(data) or own)
     return f"{stem[:100]}{suffix}"
 
 
@@ -52,10 +55,12 @@ def ingest_upload(client_name: str, data: bytes, ingestor: Library, steps: Steps
     (or is stored unchanged), so the uploads folder never holds files that are not in the store. The content
     decides how it is read, not the name (see `ingest.readers.registry`).
     """
-    name = safe_upload_name(client_name)
+    name = safe_upload_name(client_name, data)
     limit = ingestor.settings.folio_max_upload_mb
     if len(data) > limit * 1024 * 1024:
         return FileResult(name, "failed", reason=f"larger than the {limit} MB limit (FOLIO_MAX_UPLOAD_MB)")
+    if refused := unsupported(name, data):  # a format Folio does not read: nothing is written
+        return FileResult(name, "failed", reason=refused)
     target = ingestor.settings.uploads_dir / name
     try:
         temporary, held = _write_temporary(target, data)

@@ -111,7 +111,7 @@ def test_upload_is_queued_ingested_in_the_background_listed_then_delete_asks_fir
 
 
 def test_a_bad_upload_is_a_clear_message_in_the_job_list(app):
-    app.file_uploader[0].upload("fake.pdf", b"<html>not a pdf</html>", "application/pdf").run()
+    app.file_uploader[0].upload("fake.pdf", b"plain words, not a pdf", "application/pdf").run()
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
     _until(app, lambda at: at.error)
@@ -315,7 +315,7 @@ def test_a_docx_is_named_and_refused_in_one_line_and_counts_are_singular(app, tm
     ingest_button.click().run()
     _until(app, lambda at: at.sidebar.success and at.sidebar.error)
     [refused] = [e.value for e in app.sidebar.error]
-    assert refused.startswith(f"{literal('report.docx')}: {literal('not a PDF')}")
+    assert refused.startswith(f"{literal('report.docx')}: {literal('corrupt .docx file')}")
     [done] = [s.value for s in app.sidebar.success]
     assert done.startswith(f"{literal('note.pdf')}: upload done, 1 page, 1 chunk.")
     assert any("1 page · 1 chunk ·" in m.value for m in app.sidebar.markdown)

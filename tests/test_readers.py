@@ -1,6 +1,7 @@
 """ingest/readers: which reader reads a file (content first, then suffix), the reasons a file is refused, and a
 reader registered for a new suffix taking its files through the whole pipeline (child process, chunks, store)."""
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -36,22 +37,25 @@ WITH_NOTES = {**READERS, ".note": NoteReader()}
 PDF_BYTES = (SAMPLE_DOCS / "babelbib-tugboat-article.pdf").read_bytes()
 
 
-def test_the_content_decides_first_then_the_suffix_then_the_pdf_readers_reason():
+def test_the_content_decides_first_then_the_suffix_else_the_type_is_unsupported():
     assert isinstance(reader_for("scan.txt", PDF_BYTES), PdfReader)  # a PDF under any name is read as one
     assert isinstance(reader_for("minutes.note", b"NOTE\nThe gate code is 4417.", WITH_NOTES), NoteReader)
     assert isinstance(reader_for("minutes", b"NOTE\nThe gate code is 4417.", WITH_NOTES), NoteReader)
     assert isinstance(reader_for("minutes.note", b"plain words", WITH_NOTES), NoteReader)  # the suffix's reader
-    assert isinstance(reader_for("minutes.note", b"plain words"), PdfReader)  # not registered: the PDF reader says no
+    assert reader_for("minutes.note", b"plain words") is None  # not registered, not recognised: refused
     with pytest.raises(IngestError, match=r"^not a note \(no NOTE line\)$"):
         read_file("minutes.note", b"plain words", ReadLimits(), WITH_NOTES)
     with pytest.raises(IngestError, match=r"^not a PDF \(no %PDF- header\)$"):
-        read_file("notes.txt", b"plain words", ReadLimits(), WITH_NOTES)
+        read_file("notes.pdf", b"plain words", ReadLimits(), WITH_NOTES)
+    accepted = ", ".join(sorted(WITH_NOTES))
+    with pytest.raises(IngestError, match=rf"^unsupported file type \(\.odt\); Folio reads {re.escape(accepted)}$"):
+        read_file("notes.odt", b"plain words", ReadLimits(), WITH_NOTES)
     with pytest.raises(IngestError, match=r"^file is empty \(0 bytes\)$"):
         read_file("empty.pdf", b"", ReadLimits())
 
 
 def test_a_registry_without_the_fallback_names_what_it_reads():
-    with pytest.raises(IngestError, match=r"^no reader for this kind of file \(Folio reads \.note\)$"):
+    with pytest.raises(IngestError, match=r"^unsupported file type \(\.txt\); Folio reads \.note$"):
         read_file("notes.txt", b"plain words", ReadLimits(), {".note": NoteReader()})
 
 
@@ -60,7 +64,7 @@ def test_a_reader_registered_for_a_new_suffix_takes_its_files_into_the_store(tmp
     make_pdf(docs / "harbour.pdf", ["The lighthouse keeper was Agnes Thorvald."])
     (docs / "minutes.note").write_bytes(b"NOTE\nThe gate code of the harbour is 4417.\fThe ferry leaves at nine.")
     (docs / "blank.note").write_bytes(b"NOTE\n \f ")
-    (docs / "other.txt").write_bytes(b"NOTE\nno reader is registered for .txt, so the folder scan skips it")
+    (docs / "other.odt").write_bytes(b"NOTE\nno reader is registered for .odt, so the folder scan skips it")
 
     plain = ingest_paths([docs], store, embedder, options=IngestOptions(chunk_tokens=64, chunk_overlap=8))
     assert [(r.source, r.status) for r in plain.results] == [("harbour.pdf", "ingested")]  # .note: no reader yet

@@ -86,7 +86,7 @@ def test_errors_are_json_in_openai_shape_with_the_right_status(api, settings, tm
     assert no_messages.status_code == 400 and "messages" in no_messages.json()["error"]["message"]
 
     fake = tmp_path / "fake.pdf"
-    fake.write_bytes(b"<html>not a pdf</html>")
+    fake.write_bytes(b"plain words, not a pdf")
     refused = _upload(api, fake)
     assert refused.status_code == 422 and "not a PDF" in refused.json()["error"]["message"]
     big = tmp_path / "big.pdf"
@@ -147,7 +147,8 @@ def test_a_refused_upload_is_named_as_sent(api, tmp_path):
     report = tmp_path / "report.docx"
     report.write_bytes(b"PK\x03\x04 a Word file")
     refused = _upload(api, report)
-    assert refused.status_code == 422 and refused.json()["error"]["message"].startswith("report.docx: not a PDF")
+    message = refused.json()["error"]["message"]
+    assert refused.status_code == 422 and message.startswith("report.docx: corrupt .docx file")
 
 
 def test_stream_options_include_usage_ends_with_a_usage_chunk(api):
@@ -190,6 +191,6 @@ def test_a_queued_upload_answers_202_with_a_status_url(api, tmp_path):
 
     files = {"file": ("report.docx", b"PK\x03\x04 a Word file", "application/msword")}
     refused = _settled(api, httpx.post(f"{api}/documents?wait=false", files=files).headers["location"])
-    assert refused["status"] == "failed" and refused["error"]["message"].startswith("report.docx: not a PDF")
+    assert refused["status"] == "failed" and refused["error"]["message"].startswith("report.docx: corrupt .docx file")
     missing = httpx.get(f"{api}/jobs/999")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "job_not_found"

@@ -16,8 +16,9 @@ from ingest.uploads import safe_upload_name
         ("../../etc/passwd.pdf", "passwd.pdf"),
         ("C:\\Users\\x\\report.pdf", "report.pdf"),
         ("/abs/a\x00b.pdf", "ab.pdf"),
-        ("..", "upload.pdf"),
-        ("notes.txt", "notes.pdf"),
+        ("..", "upload"),
+        ("notes.txt", "notes.txt"),  # a suffix a reader is registered for is kept
+        ("notes.odt", "notes.odt"),  # and one none is: the upload is refused as named
         ("Scan.PDF", "Scan.pdf"),  # a suffix a reader is registered for is kept, in lower case
         ("x" * 500 + ".pdf", "x" * 100 + ".pdf"),
     ],
@@ -48,8 +49,9 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
         ("report.pdf", pdf("First report version.")),
         ("report.pdf", pdf("Second report version.")),  # same name: the newer upload replaces it
         ("copy-of-otters.pdf", pdf("Upload one is about otters.")),  # same bytes as another document
-        ("page.html.pdf", b"<html><body>not a pdf</body></html>"),  # checked by content, not by name
+        ("page.html.pdf", b"plain words, not a pdf"),  # checked by content, not by name
         ("big.pdf", b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 1)),
+        ("minutes.odt", b"plain words"),  # a format Folio does not read
     ]
     ingestor = Ingestor(store, embedder, settings)
     results = [ingestor.upload(name, data) for name, data in uploads]
@@ -63,11 +65,13 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
         ("copy-of-otters.pdf", "duplicate"),
         ("page.html.pdf", "failed"),
         ("big.pdf", "failed"),
+        ("minutes.odt", "failed"),
     ]
     assert "replaced" not in results[4].reason and "replaced the earlier file of this name" in results[5].reason
     assert "same content as 'outside.pdf'" in results[6].reason
     assert results[7].reason == "not a PDF (no %PDF- header)"
     assert results[8].reason == "larger than the 1 MB limit (FOLIO_MAX_UPLOAD_MB)"
+    assert results[9].reason.startswith("unsupported file type (.odt); Folio reads .csv, .docx, .epub, .htm, .html,")
     assert _files_under(settings.uploads_dir) == sorted(
         ["outside.pdf", "absolute.pdf", "nulbyte.pdf", "y" * 100 + ".pdf", "report.pdf"]
     )
