@@ -39,7 +39,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest import FileResult, IngestJobs, Ingestor, clean_uploads
+from ingest import ACCEPTED_SUFFIXES, FileResult, IngestJobs, Ingestor, clean_uploads
 from rag import (
     Answer,
     Components,
@@ -190,26 +190,28 @@ def create_app(settings: Settings) -> FastAPI:
         store = libraries.get(model).store
         return {"object": "list", "data": [_document(d) for d in store.documents()]}
 
-    @app.post("/v1/documents", response_model=None)
+    @app.post("/v1/documents", response_model=None, summary=f"Ingest one file ({', '.join(ACCEPTED_SUFFIXES)})")
     def upload(
         file: UploadFile = File(...),  # noqa: B008 (FastAPI's idiom)
         model: str = MODEL,
         wait: bool = True,
     ) -> dict[str, Any] | JSONResponse:
-        """Ingest one PDF; with `wait=false` it is queued instead: 202 and the job's status URL."""
+        """Ingest one file of any format Folio reads (`ACCEPTED_SUFFIXES`: PDF, Word, PowerPoint, Excel, CSV, HTML,
+        Markdown, text, EPUB, images); with `wait=false` it is queued instead: 202 and the job's status URL. Another
+        format is a 422 that names the accepted suffixes."""
         parts = libraries.get(model)
         limit = parts.settings.folio_max_upload_mb * 1024 * 1024
         data = file.file.read(limit + 1)  # the body is already capped (_Guard): this caps the file within it
         if len(data) > limit:
             raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
-        name = file.filename or "upload.pdf"
+        name = file.filename or "upload"  # the content decides its format (ingest.readers.registry)
         if not wait:
             collection = parts.settings.folio_collection
             job = jobs.submit(name, "upload", partial(Ingestor.of(parts).upload, name, data), collection)
             url = f"/v1/jobs/{job.id}"
             return JSONResponse(_job(job), status_code=202, headers={"Location": url})
         result = Ingestor.of(parts).upload(name, data)
-        if result.status == "failed":  # named as sent: the stored name (always .pdf) would mislabel report.docx
+        if result.status == "failed":  # named as sent: the stored name is reduced to safe characters
             raise _refused(name, result)
         return _uploaded(result)
 

@@ -105,7 +105,11 @@ def upload_panel(parts: Components, jobs: IngestJobs) -> None:
     limit = parts.settings.folio_max_upload_mb
     key = f"uploader-{st.session_state.setdefault('uploads', 0)}"
     # no type filter: Streamlit would refuse other files with a bare MIME sentence; Folio's own check names the file
-    st.file_uploader(f"Add PDFs (up to {limit} MB each)", accept_multiple_files=True, key=key)
+    # and the formats it reads ("unsupported file type (.odt); Folio reads …")
+    from ingest import ACCEPTED_SUFFIXES
+
+    kinds = ", ".join(suffix.lstrip(".") for suffix in ACCEPTED_SUFFIXES)
+    st.file_uploader(f"Add documents (up to {limit} MB each)", accept_multiple_files=True, key=key, help=kinds)
     if st.session_state.get(key):
         st.button("Ingest uploaded files", type="primary", on_click=queue_uploads, args=(parts, jobs, key))
 
@@ -262,6 +266,8 @@ def show_sources(answer_text: str, sources: list[Source], files: dict[str, Docum
 def show_page(source: Source, page: int, record: DocumentRecord | None) -> None:
     """The image of `page` of the source's file, captioned with its page."""
     path = Path(record.path) if record and record.path else None
+    if not source.source.lower().endswith(".pdf"):  # only a PDF's pages have an image (the text shows the unit)
+        return
     if not path or not path.exists():
         st.caption("The original file is not available for a page preview.")
         return
@@ -404,7 +410,7 @@ def main(clock: Callable[[], float] = time.monotonic) -> None:
     pending = st.session_state.setdefault("pending_questions", [])
     saved = chats.messages(chat_id) if chat_id else []
     if not saved and not pending:
-        st.info("Ask a question about your documents below. Add PDFs in the sidebar, or run `folio ingest FOLDER`.")
+        st.info("Ask a question about your documents below. Add files in the sidebar, or run `folio ingest FOLDER`.")
     for message in saved:
         with st.chat_message(message.role):
             show_message(message, files)

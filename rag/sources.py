@@ -3,6 +3,7 @@ with a page for every sentence."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
@@ -11,6 +12,8 @@ from typing import Any
 from rag.citations import footnote_marks
 from rag.records import PageSpan, StoredChunk
 from rag.sentences import sentence_spans, table_headers
+
+ROWS = re.compile(r"(?P<place>(?:.*, )?)(?P<what>rows?|lines?) (?P<first>\d+)(?:-(?P<last>\d+))?")
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,12 @@ class Source(PageSpan):
 
     @property
     def pages_label(self) -> str:
-        """'p. 3', 'pp. 3-4' or 'p. 16 (printed 13)', with ' (OCR)' when the text was recognised from a scan."""
+        """'p. 3', 'pp. 3-4' or 'p. 16 (printed 13)', with ' (OCR)' when the text was recognised from a scan; for a
+        file that is not a PDF its units' own names ('slide 7', 'sheet Q3, rows 12-51', '§ 2 Scope – § 3 Terms')."""
+        if not self._paged:
+            return unit_span(self.page_label(self.page_start), self.page_label(self.page_end)) + (
+                " (OCR)" if self.ocr else ""
+            )
         if self.page_start == self.page_end:
             return self.page_label(self.page_start) + (" (OCR)" if self.ocr else "")
         printed = dict(self.printed)
@@ -40,9 +48,17 @@ class Source(PageSpan):
         return pages + (" (OCR)" if self.ocr else "")
 
     def page_label(self, page: int) -> str:
-        """'p. 16', or 'p. 16 (printed 13)' when the page prints another number."""
+        """'p. 16', or 'p. 16 (printed 13)' when the page prints another number; for a file that is not a PDF the
+        unit's name ('slide 7'; 'part 7' if its reader gave none)."""
         printed = dict(self.printed).get(page)
+        if not self._paged:
+            return printed or f"part {page}"
         return f"p. {page} (printed {printed})" if printed else f"p. {page}"
+
+    @property
+    def _paged(self) -> bool:
+        """Whether the units are pages (a PDF's; other formats' readers name theirs: slides, sheets' rows, sections)."""
+        return self.source.lower().endswith(".pdf")
 
     def sentences(self, headers: bool = True) -> list[tuple[str, int]]:
         """(sentence, page) pairs, in order; a table row comes with its table's header line (rag.sentences), unless
@@ -69,6 +85,17 @@ class Source(PageSpan):
     def _spans(self) -> list[tuple[int, int]]:
         """Sentence offsets, split once (quoting, citing and highlighting all ask for them)."""
         return sentence_spans(self.text)
+
+
+def unit_span(first: str, last: str) -> str:
+    """The names of a source's first and last unit as one: 'slide 3 – slide 4', and rows or lines of one sheet or
+    file joined ('sheet Q3, rows 12-31' and 'sheet Q3, rows 32-51': 'sheet Q3, rows 12-51')."""
+    if first == last:
+        return first
+    start, end = ROWS.fullmatch(first), ROWS.fullmatch(last)
+    if start and end and start["place"] == end["place"]:
+        return f"{start['place']}{start['what'].rstrip('s')}s {start['first']}-{end['last'] or end['first']}"
+    return f"{first} – {last}"
 
 
 def build_sources(
