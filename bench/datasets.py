@@ -42,12 +42,17 @@ class Dataset:
 
 
 FINANCE_DEV = EVAL / "finance-dev"
+FORMATS = ROOT / "bench" / "data" / "formats"  # issue 30.4; bench/verify_formats.py checks it
 DATASETS = [
     Dataset.folder(EVAL / "squad-public"),
     Dataset.folder(EVAL / "real-docs"),
     Dataset.folder(FINANCE_DEV, retrieval_only=True),
     # page-level questions over finance-dev's filings, written for issue 27 (bench/verify_finance.py checks them)
     Dataset("finance-more", FINANCE_DEV / "pdfs", ROOT / "bench" / "data" / "finance-more.jsonl", retrieval_only=True),
+    # the same questions over .docx/.pptx/.xlsx/.csv/.html/.md/.epub files (a page is the reader's unit number) and
+    # over their PDF renderings (a page is a PDF page)
+    Dataset.folder(FORMATS / "formats"),
+    Dataset.folder(FORMATS / "formats-pdf"),
 ]
 
 
