@@ -88,7 +88,7 @@ def markdown_sections(text: str) -> Iterator[tuple[str, str]]:
 
 def text_blocks(text: str) -> Iterator[tuple[int, int, str]]:
     """(first line, last line, text) of blocks of about UNIT_CHARS characters, closed at a blank line or a form
-    feed when one is near, else at the line that passes the size."""
+    feed when one is near, else at the line that passes the size; blank lines at a block's ends are left out."""
     block: list[str] = []
     first, size = 1, 0
     for number, line in enumerate(text.split("\n"), start=1):
@@ -96,10 +96,14 @@ def text_blocks(text: str) -> Iterator[tuple[int, int, str]]:
         line = line.replace("\f", "")
         block.append(line)
         size += len(line) + 1
-        blank = not line.strip()
-        if page_break or size >= UNIT_CHARS or (blank and size >= UNIT_CHARS * 3 // 4):
-            if "".join(block).strip():
-                yield first, number, "\n".join(block)
+        if page_break or size >= UNIT_CHARS or (not line.strip() and size >= UNIT_CHARS * 3 // 4):
+            yield from _trimmed(first, block)
             block, first, size = [], number + 1, 0
-    if "".join(block).strip():
-        yield first, first + len(block) - 1, "\n".join(block)
+    yield from _trimmed(first, block)
+
+
+def _trimmed(first: int, block: list[str]) -> Iterator[tuple[int, int, str]]:
+    """The block without its blank first and last lines, numbered as they are in the file (nothing if all blank)."""
+    filled = [i for i, line in enumerate(block) if line.strip()]
+    if filled:
+        yield first + filled[0], first + filled[-1], "\n".join(block[filled[0] : filled[-1] + 1])
