@@ -113,7 +113,7 @@ def _main(document: etree._Element) -> etree._Element:
 
 def _sections(root: etree._Element) -> Iterator[tuple[str, str]]:
     """(heading, text) of each section under `root`, the first with heading "" when text comes before any."""
-    heading, lines, line = "", [], []
+    heading, lines, line = "", list[str](), list[str]()
     in_heading = 0
     title: list[str] = []
 

@@ -66,7 +66,7 @@ class TextReader:
 
 def markdown_sections(text: str) -> Iterator[tuple[str, str]]:
     """(heading, text) of each section, the first with heading "" when text comes before any heading."""
-    heading, lines, fenced = "", [], False
+    heading, lines, fenced = "", list[str](), False
     source = text.split("\n")
     for i, line in enumerate(source):
         if FENCE.match(line):
