@@ -1,24 +1,27 @@
 """Mechanical check of the formats development set (`bench/data/formats/`, issue 30.4).
 
-`python -m bench.verify_formats [--write]`. Each container is read here with an extraction of its own, independent of
-Folio's readers: pandoc's JSON for .html/.md/.docx/.epub, zip + XML for .pptx and .xlsx, the csv module for .csv, and
-pypdf for the PDF renderings. A container's units are numbered as README.md states:
+`python -m bench.verify_formats [--write] [--readers]`. Each container is read here with an extraction of its own,
+independent of Folio's readers: pandoc's JSON for .html/.md/.docx and each EPUB chapter, zip + XML for .pptx and
+.xlsx, the csv module for .csv, and pypdf for the PDF renderings. A row's gold place (`unit`) is where its answer is
+(a heading path, a slide, a sheet row); its `page` is the number of the unit that holds that place as Folio's readers
+number units (README.md), which is what a chunk's page span holds:
 
-- a document (.html .md .docx .epub): the text before its first heading, when there is any, is unit 1; then every
-  heading, of any level, starts the next unit (its label is the heading path, "4.2 Explanation … > 4.2.1 Illegal…");
+- a document (.html .md .docx): the text before its first heading, when there is any, is unit 1; then every
+  heading, of any level, starts the next unit;
+- an e-book (.epub): spine chapter N (an HTML item of the spine, the title page included) is unit N;
 - a deck (.pptx): slide N (title, text, tables and speaker notes) is unit N;
-- a workbook (.xlsx): each row is a unit, numbered down the first sheet (row 1 is the header), then on through the
-  next (a sheet's row r is unit r + the row counts of the sheets before it); the label is "Sheet, row r";
-- a .csv file: row r (the header is row 1) is unit r.
+- a workbook (.xlsx) or .csv file: the data rows (the header row, row 1, is in none) in blocks of ROWS_PER_UNIT,
+  numbered on from one sheet to the next: rows 2-21 of the first sheet are unit 1.
 
 For every row of `formats/questions.jsonl`: each answer occurs (whole words, case and punctuation ignored, as
-`rag.evaluate.contains_answer`) in the gold unit `page` and on the PDF rendering's gold page `parity.page`;
-`also_pages` (and `parity.also_pages`) equal the other units (pages) of the same file holding an answer; `unit` is
-the gold unit's label. It prints each row's near misses (the other units and files holding an answer) and writes
-`formats-pdf/questions.jsonl`, the same questions asked of the PDF renderings, which must match. With `--write`, a row
-needs only id/question/format/file/answers/kind (and `unit`, a label or its last part, where an answer occurs in more
-than one unit); page, also_pages, unit and parity are computed and written back. Exit status 0 only when every row
-passes.
+`rag.evaluate.contains_answer`) in the gold place and on the PDF rendering's gold page `parity.page`; `also_pages`
+(and `parity.also_pages`) equal the other units (pages) of the same file holding an answer. It prints each row's near
+misses (the other places and files holding an answer) and checks that `formats-pdf/questions.jsonl` holds the same
+questions asked of the PDF renderings. With `--write`, a row needs only id/question/format/file/answers/kind (and
+`unit`, a label or its last part, where every answer occurs in more than one place); page, also_pages, unit and
+parity are computed and both files written. With `--readers`, each row is also checked against Folio's own readers
+(`ingest.readers`): the unit numbered `page` (or one of `also_pages`) must hold an answer, as the scoring needs.
+Exit status 0 only when every row passes.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import csv
 import json
 import logging
+import posixpath
 import re
 import subprocess
 import sys
@@ -34,6 +38,7 @@ import zipfile
 from collections import Counter
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 import pypdf
@@ -51,7 +56,8 @@ FIELDS = ("id", "question", "format", "file", "page", "unit", "also_pages", "ans
 KINDS = ("fact", "number", "definition", "table")
 FORMATS = {".html": "html", ".md": "md", ".docx": "docx", ".epub": "epub", ".pptx": "pptx", ".xlsx": "xlsx"}
 FORMATS[".csv"] = "csv"
-PANDOC_INPUT = {".html": "html", ".md": "gfm", ".docx": "docx", ".epub": "epub"}
+PANDOC_INPUT = {".html": "html", ".md": "gfm", ".docx": "docx"}
+ROWS_PER_UNIT = 20  # data rows a unit of a sheet holds (Folio's readers: ingest.readers.common.ROWS_PER_UNIT)
 MARK = "@@UNIT@@"
 MAX_OTHER_FILES = 3  # an answer found in more of the set's other files than this is too generic
 NS = {
@@ -59,8 +65,17 @@ NS = {
     "p": "http://schemas.openxmlformats.org/presentationml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "s": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "opf": "http://www.idpf.org/2007/opf",
 }
+
+
+class Place(NamedTuple):
+    """Where an answer can be: a section, a slide, a sheet row or a PDF page, and the unit that holds it."""
+
+    label: str
+    text: str
+    unit: int  # 1-based: the page a chunk of this place is stored with
 
 
 def contains(text: str, answer: str) -> bool:
@@ -86,10 +101,10 @@ def _flatten(blocks: list[dict]) -> list[dict]:
     return out
 
 
-def document_units(path: Path) -> list[tuple[str, str]]:
-    """(heading path, text) of each unit of a document, as pandoc reads it."""
-    reader = PANDOC_INPUT[path.suffix]
-    read = subprocess.run(["pandoc", "-f", reader, "-t", "json", str(path)], capture_output=True, check=True)
+def sections(data: bytes, reader: str) -> list[tuple[str, str]]:
+    """(heading path, text) of each section of a document as pandoc reads it: the text before the first heading
+    when there is any, then one per heading."""
+    read = subprocess.run(["pandoc", "-f", reader, "-t", "json"], input=data, capture_output=True, check=True)
     ast = json.loads(read.stdout)
     ast["blocks"] = _flatten(ast["blocks"])
     plain = subprocess.run(
@@ -98,19 +113,44 @@ def document_units(path: Path) -> list[tuple[str, str]]:
         capture_output=True,
         check=True,
     ).stdout.decode()
-    units: list[tuple[str, list[str]]] = [("(before the first heading)", [])]
+    found: list[tuple[str, list[str]]] = [("(before the first heading)", [])]
     trail: list[tuple[int, str]] = []
     for line in plain.splitlines():
         m = re.match(rf"^{MARK}(\d) ?(.*)$", line)
         if m:
             level, title = int(m[1]), " ".join(m[2].split())  # no-break spaces too
             trail = [(lv, t) for lv, t in trail if lv < level] + [(level, title)]
-            units.append((" > ".join(t for _, t in trail), [title]))
+            found.append((" > ".join(t for _, t in trail), [title]))
         else:
-            units[-1][1].append(line)
-    if not normalise(" ".join(units[0][1])):
-        units.pop(0)
-    return [(label, "\n".join(lines)) for label, lines in units]
+            found[-1][1].append(line)
+    if not normalise(" ".join(found[0][1])):
+        found.pop(0)
+    return [(label, "\n".join(lines)) for label, lines in found]
+
+
+def document_places(path: Path) -> list[Place]:
+    """A document's sections, each its own unit."""
+    return [
+        Place(label, text, n)
+        for n, (label, text) in enumerate(sections(path.read_bytes(), PANDOC_INPUT[path.suffix]), 1)
+    ]
+
+
+def ebook_places(path: Path) -> list[Place]:
+    """An e-book's sections (read by pandoc chapter by chapter), each in the unit of its spine chapter."""
+    places = []
+    with zipfile.ZipFile(path) as z:
+        package_path = (
+            ElementTree.fromstring(z.read("META-INF/container.xml")).find(".//c:rootfile", NS).get("full-path")
+        )
+        package = ElementTree.fromstring(z.read(package_path))
+        manifest = {item.get("id"): item for item in package.iterfind(".//opf:manifest/opf:item", NS)}
+        spine = [manifest[ref.get("idref")] for ref in package.iterfind(".//opf:spine/opf:itemref", NS)]
+        chapters = [item.get("href") for item in spine if item.get("media-type") == "application/xhtml+xml"]
+        for n, href in enumerate(chapters, start=1):
+            member = posixpath.normpath(posixpath.join(posixpath.dirname(package_path), href))
+            places += [Place(f"chapter {n}: {label}", text, n) for label, text in sections(z.read(member), "html")]
+    return places
 
 
 # --- slides and sheets: zip + XML ------------------------------------------------------------------------------------
@@ -129,76 +169,84 @@ def _targets(z: zipfile.ZipFile, rels: str, base: str) -> dict[str, str]:
     return targets
 
 
-def deck_units(path: Path) -> list[tuple[str, str]]:
-    """('slide N', its text and speaker notes) in the presentation's slide order."""
+def deck_places(path: Path) -> list[Place]:
+    """Each slide (its text and speaker notes) in the presentation's slide order."""
     with zipfile.ZipFile(path) as z:
         rels = _targets(z, "ppt/_rels/presentation.xml.rels", "ppt/")
-        ids = _xml(z, "ppt/presentation.xml").find("p:sldIdLst", NS)
-        units = []
-        for n, sld in enumerate(ids, start=1):
+        places = []
+        for n, sld in enumerate(_xml(z, "ppt/presentation.xml").find("p:sldIdLst", NS), start=1):
             slide = rels[sld.get(f"{{{NS['r']}}}id")]
             parts = [slide]
             slide_rels = slide.replace("slides/", "slides/_rels/") + ".rels"
             if slide_rels in z.namelist():
                 parts += [t for t in _targets(z, slide_rels, "ppt/").values() if "notesSlide" in t]
             text = [" ".join(t.text or "" for t in _xml(z, part).iter(f"{{{NS['a']}}}t")) for part in parts]
-            units.append((f"slide {n}", "\n".join(text)))
-    return units
+            places.append(Place(f"slide {n}", "\n".join(text), n))
+    return places
 
 
-def workbook_units(path: Path) -> list[tuple[str, str]]:
-    """('Sheet, row r', the row's cells) for every row of every sheet, in sheet order."""
+def _row_places(sheets: list[tuple[str, list[list[str]]]]) -> list[Place]:
+    """Each data row of each sheet (the first row is the header), in blocks of ROWS_PER_UNIT numbered on."""
+    places, unit = [], 0
+    for name, rows in sheets:
+        data = [(r, cells) for r, cells in enumerate(rows, start=1) if r > 1 and any(cells)]
+        for i, (r, cells) in enumerate(data):
+            if i % ROWS_PER_UNIT == 0:
+                unit += 1
+            places.append(Place(f"{name}, row {r}" if name else f"row {r}", " | ".join(cells), unit))
+    return places
+
+
+def workbook_places(path: Path) -> list[Place]:
     with zipfile.ZipFile(path) as z:
         shared = []
         if "xl/sharedStrings.xml" in z.namelist():
             for si in _xml(z, "xl/sharedStrings.xml"):
                 shared.append("".join(t.text or "" for t in si.iter(f"{{{NS['s']}}}t")))
         rels = _targets(z, "xl/_rels/workbook.xml.rels", "xl/")
-        units = []
+        sheets = []
         for sheet in _xml(z, "xl/workbook.xml").find("s:sheets", NS):
-            part = rels[sheet.get(f"{{{NS['r']}}}id")]
-            for r, row in enumerate(_xml(z, part).iter(f"{{{NS['s']}}}row"), start=1):
+            rows = []
+            for r, row in enumerate(_xml(z, rels[sheet.get(f"{{{NS['r']}}}id")]).iter(f"{{{NS['s']}}}row"), start=1):
                 assert int(row.get("r")) == r, f"{path.name}: a sheet with gaps between rows"
                 cells = []
                 for c in row:
-                    value = c.find("s:v", NS)
-                    inline = c.find("s:is", NS)
+                    value, inline = c.find("s:v", NS), c.find("s:is", NS)
                     if c.get("t") == "s" and value is not None:
                         cells.append(shared[int(value.text)])
                     elif inline is not None:
                         cells.append("".join(t.text or "" for t in inline.iter(f"{{{NS['s']}}}t")))
                     elif value is not None:
                         cells.append(value.text or "")
-                units.append((f"{sheet.get('name')}, row {r}", " | ".join(cells)))
-    return units
+                rows.append(cells)
+            sheets.append((f"sheet {sheet.get('name')}", rows))
+    return _row_places(sheets)
 
 
-def csv_units(path: Path) -> list[tuple[str, str]]:
+def csv_places(path: Path) -> list[Place]:
     with path.open(newline="") as fh:
-        return [(f"row {r}", " | ".join(row)) for r, row in enumerate(csv.reader(fh), start=1)]
+        return _row_places([("", list(csv.reader(fh)))])
 
 
-def units_of(path: Path) -> list[tuple[str, str]]:
-    """(label, text) of each unit of a container; unit N is the list's N-th item."""
-    if path.suffix in PANDOC_INPUT:
-        return document_units(path)
-    return {".pptx": deck_units, ".xlsx": workbook_units, ".csv": csv_units}[path.suffix](path)
-
-
-def pdf_pages(path: Path) -> list[str]:
-    pages = []
-    for page in pypdf.PdfReader(path).pages:
+def pdf_places(path: Path) -> list[Place]:
+    places = []
+    for n, page in enumerate(pypdf.PdfReader(path).pages, start=1):
         try:
-            pages.append(page.extract_text() or "")
+            text = page.extract_text() or ""
         except Exception:  # a page pypdf cannot read counts as empty; a row on it then fails
-            pages.append("")
-    return pages
+            text = ""
+        places.append(Place(f"page {n}", text, n))
+    return places
+
+
+READ = {".docx": document_places, ".html": document_places, ".md": document_places, ".epub": ebook_places}
+READ |= {".pptx": deck_places, ".xlsx": workbook_places, ".csv": csv_places, ".pdf": pdf_places}
 
 
 @cache
-def normalised_units(path: Path) -> tuple[tuple[str, str], ...]:
-    units = units_of(path) if path.suffix != ".pdf" else [(f"page {n}", t) for n, t in enumerate(pdf_pages(path), 1)]
-    return tuple((label, normalise(text)) for label, text in units)
+def places_of(path: Path) -> tuple[Place, ...]:
+    """The file's places, their text normalised."""
+    return tuple(Place(p.label, normalise(p.text), p.unit) for p in READ[path.suffix](path))
 
 
 def rendering_of(container: str) -> str:
@@ -208,24 +256,27 @@ def rendering_of(container: str) -> str:
 # --- the check -------------------------------------------------------------------------------------------------------
 
 
-def holding(path: Path, answers: list[str]) -> list[int]:
-    """The 1-based units (pages) of `path` holding an answer."""
-    return [n for n, (_, text) in enumerate(normalised_units(path), start=1) if any(contains(text, a) for a in answers)]
+def holding(path: Path, answers: list[str]) -> list[Place]:
+    """The places of `path` holding an answer."""
+    return [p for p in places_of(path) if any(contains(p.text, a) for a in answers)]
 
 
-def pick(path: Path, answers: list[str], stored: int | None, hint: str | None) -> tuple[int | None, str]:
-    """The gold unit: one where every answer occurs, either `stored` or (when None) the only such unit, or the only
-    one whose label ends with `hint`; with a reason when there is none."""
-    units = normalised_units(path)
-    full = [n for n, (_, text) in enumerate(units, start=1) if all(contains(text, a) for a in answers)]
-    if stored is not None:
-        return (stored, "") if stored in full else (None, f"not every answer in {stored} (they are in {full[:6]})")
-    if hint:
-        full = [n for n in full if normalise(units[n - 1][0]).endswith(normalise(hint))]
+def pick(path: Path, answers: list[str], label: str | None, unit: int | None) -> tuple[Place | None, str]:
+    """The gold place: one where every answer occurs, labelled `label` (or ending with it) and in `unit` when given;
+    the only one left, else None with the reason."""
+    full = [p for p in places_of(path) if all(contains(p.text, a) for a in answers)]
+    if label:
+        full = [p for p in full if normalise(p.label).endswith(normalise(label))]
+    if unit is not None:
+        full = [p for p in full if p.unit == unit]
     if len(full) != 1:
-        where = [units[n - 1][0] for n in full]
-        return None, f"every answer in {len(full)} units {where[:4]} (of {len(units)})"
+        where = [p.label for p in full]
+        return None, f"every answer in {len(full)} places {where[:4]} (label {label!r}, unit {unit})"
     return full[0], ""
+
+
+def others(path: Path, answers: list[str], unit: int) -> list[int]:
+    return sorted({p.unit for p in holding(path, answers)} - {unit})
 
 
 def check(row: dict, write: bool, files: list[str]) -> tuple[dict, list[str], list[str]]:
@@ -240,28 +291,25 @@ def check(row: dict, write: bool, files: list[str]) -> tuple[dict, list[str], li
     if not (isinstance(answers, list) and 1 <= len(answers) <= 3 and all(isinstance(a, str) and a for a in answers)):
         bad.append("answers must be 1-3 non-empty strings")
         return row, bad, near
-    gold, why = pick(container, answers, None if write else row.get("page"), row.get("unit"))
+    gold, why = pick(container, answers, row.get("unit"), None if write else row.get("page"))
     if gold is None:
-        bad.append(f"gold unit: {why}")
+        bad.append(f"gold place: {why}")
         return row, bad, near
-    also = [n for n in holding(container, answers) if n != gold]
-    label = normalised_units(container)[gold - 1][0]
     rendering = RENDERINGS / rendering_of(row["file"])
-    page, why = pick(rendering, answers, None if write else row.get("parity", {}).get("page"), None)
-    if page is None and write:  # the first page holding every answer; the others become also_pages
-        full = [
-            n for n, (_, text) in enumerate(normalised_units(rendering), 1) if all(contains(text, a) for a in answers)
-        ]
-        page = full[0] if full else None
+    stored = None if write else row.get("parity", {}).get("page")
+    pages = [p for p in places_of(rendering) if all(contains(p.text, a) for a in answers)]
+    page = next((p.unit for p in pages if stored is None or p.unit == stored), None)  # with --write: the first
     if page is None:
-        bad.append(f"gold page of {rendering.name}: {why}")
+        bad.append(
+            f"no page {stored or ''} of {rendering.name} holds every answer (they are on {[p.unit for p in pages]})"
+        )
         return row, bad, near
-    parity = {"file": rendering.name, "page": page, "also_pages": [n for n in holding(rendering, answers) if n != page]}
+    parity = {"file": rendering.name, "page": page, "also_pages": others(rendering, answers, page)}
     computed = {
         **{k: row[k] for k in ("id", "question", "format", "file")},
-        "page": gold,
-        "unit": label,
-        "also_pages": also,
+        "page": gold.unit,
+        "unit": gold.label,
+        "also_pages": others(container, answers, gold.unit),
         "answers": answers,
         "kind": row["kind"],
         "parity": parity,
@@ -270,20 +318,44 @@ def check(row: dict, write: bool, files: list[str]) -> tuple[dict, list[str], li
         for key in ("page", "unit", "also_pages", "parity"):
             if row.get(key) != computed[key]:
                 bad.append(f"{key} {row.get(key)!r} != computed {computed[key]!r}")
-    units = normalised_units(container)
-    near += [f"also in unit {n} ({units[n - 1][0][:60]})" for n in also]
-    for other in files:
-        if other == row["file"]:
-            continue
-        hits = holding(CONTAINERS / other, answers)
-        if hits:
-            near.append(f"also in {other} ({len(hits)} units)")
-    others = sum(1 for f in files if f != row["file"] and holding(CONTAINERS / f, answers))
-    if others > MAX_OTHER_FILES:
-        bad.append(f"ambiguous: an answer occurs in {others} other files")
+    near += [f"also in {p.label[:70]} (unit {p.unit})" for p in holding(container, answers) if p != gold]
+    elsewhere = [f for f in files if f != row["file"] and holding(CONTAINERS / f, answers)]
+    near += [f"also in {f} ({len(holding(CONTAINERS / f, answers))} places)" for f in elsewhere]
+    if len(elsewhere) > MAX_OTHER_FILES:
+        bad.append(f"ambiguous: an answer occurs in {len(elsewhere)} other files")
     if any(contains(normalise(row["question"]), a) for a in answers):
         near.append("an answer appears in the question")
     return computed, bad, near
+
+
+def with_readers(row: dict, pdf: dict) -> list[str]:
+    """Failures of the row and its PDF twin against Folio's own readers: the unit `page` (or one of `also_pages`)
+    of the reader's units must hold an answer, as rag.evaluate.is_hit needs."""
+    from ingest.readers.base import ReadLimits
+    from ingest.readers.registry import reader_for
+
+    bad = []
+    for r, folder in ((row, CONTAINERS), (pdf, RENDERINGS)):
+        units = folio_units(folder / r["file"], reader_for, ReadLimits())
+        wanted = {r["page"], *r["also_pages"]}
+        if not any(contains(text, a) for n, (_, text) in units.items() if n in wanted for a in r["answers"]):
+            found = [
+                f"{n} {label!r}" for n, (label, text) in units.items() if any(contains(text, a) for a in r["answers"])
+            ]
+            bad.append(f"Folio's reader of {r['file']}: no answer in unit {sorted(wanted)} (found in {found[:4]})")
+    return bad
+
+
+_FOLIO: dict[Path, dict[int, tuple[str, str]]] = {}
+
+
+def folio_units(path: Path, reader_for, limits) -> dict[int, tuple[str, str]]:
+    """Unit number → (label, normalised text) as Folio's reader of the file gives them (read in this process)."""
+    if path not in _FOLIO:
+        data = path.read_bytes()
+        extracted = reader_for(path.name, data).read(data, path.name, limits)
+        _FOLIO[path] = {u.number: (u.label, normalise(u.text)) for u in extracted.units}
+    return _FOLIO[path]
 
 
 def pdf_row(row: dict) -> dict:
@@ -305,6 +377,7 @@ def main() -> None:
     logging.disable(logging.CRITICAL)  # pypdf's warnings about the renderings' fonts
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="compute page, unit, also_pages and parity")
+    parser.add_argument("--readers", action="store_true", help="also check the gold against Folio's readers")
     args = parser.parse_args()
     rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
     files = sorted(p.name for p in CONTAINERS.iterdir() if p.suffix in FORMATS)
@@ -322,6 +395,8 @@ def main() -> None:
             continue
         computed, bad, near = check(row, args.write, files)
         out.append(computed)
+        if args.readers and not bad:
+            bad += with_readers(computed, pdf_row(computed))
         for line in near:
             print(f"near {row['id']}: {line}")
         if bad:
@@ -341,9 +416,11 @@ def main() -> None:
     by_kind = Counter(r["kind"] for r in rows)
     print(f"rows: {len(rows)}  by format: {dict(sorted(by_format.items()))}  by kind: {dict(sorted(by_kind.items()))}")
     print(f"files: {len(files)} containers, {len({r['file'] for r in rows})} with questions")
-    units = {f: len(normalised_units(CONTAINERS / f)) for f in files}
-    pages = {f: len(normalised_units(RENDERINGS / rendering_of(f))) for f in files}
+    units = {f: places_of(CONTAINERS / f)[-1].unit for f in files}
+    pages = {f: len(places_of(RENDERINGS / rendering_of(f))) for f in files}
     print("units (PDF pages):", ", ".join(f"{f} {units[f]} ({pages[f]})" for f in files))
+    if args.readers:
+        print("checked against Folio's readers:", ", ".join(f"{p.name} {len(u)} units" for p, u in _FOLIO.items()))
     print("rows with other units holding an answer:", sum(1 for r in out if r.get("also_pages")))
     print("rows with other PDF pages holding an answer:", sum(1 for r in out if r.get("parity", {}).get("also_pages")))
     print("RESULT:", "PASS" if not fails else f"FAIL ({fails} rows)")

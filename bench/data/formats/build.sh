@@ -18,7 +18,7 @@ pandoc -f html -t docx --lua-filter "$here/notitle.lua" \
     /usr/share/doc/bzip2/manual.html -o "$out/bzip2-manual.docx"
 pandoc -f html-native_divs-native_spans -t gfm-raw_html --wrap=none \
     /usr/share/doc/ninja-build/manual.html -o "$out/ninja-manual.md"
-pandoc -f html -t epub --epub-chapter-level=2 --resource-path=/usr/share/doc/valgrind/html \
+pandoc -f html-native_divs -t epub --epub-chapter-level=2 --resource-path=/usr/share/doc/valgrind/html \
     /usr/share/doc/valgrind/html/mc-manual.html -o "$out/valgrind-memcheck.epub"
 
 # slides and sheets, each with an HTML rendering for the PDF copy
