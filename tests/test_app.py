@@ -111,7 +111,7 @@ def test_upload_is_queued_ingested_in_the_background_listed_then_delete_asks_fir
 
 
 def test_a_bad_upload_is_a_clear_message_in_the_job_list(app):
-    app.file_uploader[0].upload("fake.pdf", b"plain words, not a pdf", "application/pdf").run()
+    app.file_uploader[0].upload("fake.pdf", b"<html>not a pdf</html>", "application/pdf").run()
     [ingest_button] = [b for b in app.sidebar.button if b.label == "Ingest uploaded files"]
     ingest_button.click().run()
     _until(app, lambda at: at.error)

@@ -47,6 +47,8 @@ def test_the_content_decides_first_then_the_suffix_else_the_type_is_unsupported(
         read_file("minutes.note", b"plain words", ReadLimits(), WITH_NOTES)
     with pytest.raises(IngestError, match=r"^not a PDF \(no %PDF- header\)$"):
         read_file("notes.pdf", b"plain words", ReadLimits(), WITH_NOTES)
+    with pytest.raises(IngestError, match=r"^not a PDF \(no %PDF- header\)$"):  # HTML is known by its suffix only
+        read_file("download.pdf", b"<!DOCTYPE html>\n<html><body>an error page</body></html>", ReadLimits())
     accepted = ", ".join(sorted(WITH_NOTES))
     with pytest.raises(IngestError, match=rf"^unsupported file type \(\.odt\); Folio reads {re.escape(accepted)}$"):
         read_file("notes.odt", b"plain words", ReadLimits(), WITH_NOTES)

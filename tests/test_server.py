@@ -86,7 +86,7 @@ def test_errors_are_json_in_openai_shape_with_the_right_status(api, settings, tm
     assert no_messages.status_code == 400 and "messages" in no_messages.json()["error"]["message"]
 
     fake = tmp_path / "fake.pdf"
-    fake.write_bytes(b"plain words, not a pdf")
+    fake.write_bytes(b"<html>not a pdf</html>")
     refused = _upload(api, fake)
     assert refused.status_code == 422 and "not a PDF" in refused.json()["error"]["message"]
     big = tmp_path / "big.pdf"

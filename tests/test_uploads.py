@@ -49,7 +49,7 @@ def test_hostile_names_many_files_duplicates_and_bad_content_never_escape_the_da
         ("report.pdf", pdf("First report version.")),
         ("report.pdf", pdf("Second report version.")),  # same name: the newer upload replaces it
         ("copy-of-otters.pdf", pdf("Upload one is about otters.")),  # same bytes as another document
-        ("page.html.pdf", b"plain words, not a pdf"),  # checked by content, not by name
+        ("page.html.pdf", b"<html><body>not a pdf</body></html>"),  # checked by content, not by name
         ("big.pdf", b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 1)),
         ("minutes.odt", b"plain words"),  # a format Folio does not read
     ]

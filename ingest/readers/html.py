@@ -31,7 +31,6 @@ HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCKS = {"p", "div", "section", "article", "main", "blockquote", "pre", "ul", "ol", "dl", "dt", "dd", "li", "table",
           "tr", "figure", "figcaption", "br", "hr", "address", "details", "summary", "caption", "body"}  # fmt: skip
 CELLS = {"td", "th"}
-HTML_START = re.compile(rb"\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class HtmlReader:
     """A web page's main content, a unit per section (the text before the first heading is "beginning")."""
 
     def recognises(self, head: bytes) -> bool:
-        return bool(HTML_START.match(head.lstrip(b"\xef\xbb\xbf")))
+        return False  # known by its suffix: an HTML error page saved as `report.pdf` is "not a PDF", not a document
 
     def check(self, data: bytes) -> None:
         check_not_empty(data)
