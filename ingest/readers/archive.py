@@ -24,6 +24,7 @@ MAX_RATIO = 100  # a member over RATIO_FROM bytes may expand at most this many t
 RATIO_FROM = 1024 * 1024
 ENTITY_MARKS = (b"<!ENTITY", "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
 READ_BLOCK = 1024 * 1024
+XML_MEMBERS = (".xml", ".rels", ".xhtml", ".html", ".htm", ".opf", ".ncx", ".svg", ".vml")  # what a parser reads
 
 
 def check_zip(data: bytes, kind: str) -> None:
@@ -48,7 +49,8 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     check_zip(data, kind)
     archive = zipfile.ZipFile(io.BytesIO(data))
     for member in archive.infolist():
-        if not member.is_dir() and _declares_entities(archive, member):
+        xml = member.filename.lower().endswith(XML_MEMBERS) or "." not in member.filename.rpartition("/")[2]
+        if not member.is_dir() and xml and _declares_entities(archive, member):
             raise IngestError(f"XML entity declarations refused (an entity-expansion attack?) in {member.filename}")
     return archive
 
