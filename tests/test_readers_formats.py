@@ -38,7 +38,7 @@ def library(tmp_path, store, embedder):
     return report, store
 
 
-def test_every_format_is_ingested_with_its_units(library):
+def test_every_format_is_ingested_with_its_units_and_a_question_cites_the_unit(library, embedder):
     report, store = library
     assert [(r.source, r.status, r.reason) for r in report.results] == [
         ("budget.xlsx", "ingested", ""),
@@ -72,9 +72,7 @@ def test_every_format_is_ingested_with_its_units(library):
     assert "Name: Agnes Thorvald; Role: lighthouse keeper; Phone: 555-0199" in texts["crew.csv"]
     assert "# not a heading" in texts["notes.md"]  # a code block's line stays text
 
-
-def test_a_question_is_answered_offline_citing_the_file_and_its_unit(library, embedder):
-    _, store = library
+    # a question per file answered offline, quoting the file and the unit of the quoted sentence (one ingest for both)
     session = ChatSession(Retriever(store, embedder))
     cited = []
     for question, _, _, fact in QUESTIONS:
