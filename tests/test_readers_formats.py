@@ -7,6 +7,7 @@ import pytest
 from ingest import IngestOptions, ingest_paths
 from rag.answer import ChatSession
 from rag.retrieve import Retriever
+from rag.sources import Source
 from tests import formats
 
 OPTIONS = IngestOptions(chunk_tokens=64, chunk_overlap=8)
@@ -83,3 +84,18 @@ def test_every_format_is_ingested_with_its_units_and_a_question_cites_the_unit(l
         unit = quoting.page_label(quoting.page_at(quoting.text.index(fact)))  # the unit of the quoted sentence
         cited.append((quoting.source, unit, f"*{quoting.source}, {unit}*" in answer.text))
     assert cited == [(source, unit, True) for _, source, unit, _ in QUESTIONS]
+
+
+def test_a_source_of_another_format_is_labelled_by_its_units_names():
+    def source(name, breaks, printed, ocr=False):
+        return Source(1, name, "text", breaks, 1.0, ocr=ocr, printed=printed)
+
+    assert source("deck.pptx", ((0, 7),), ((7, "slide 7"),)).pages_label == "slide 7"
+    assert source("deck.pptx", ((0, 3), (2, 4)), ((3, "slide 3"), (4, "slide 4"))).pages_label == "slide 3 – slide 4"
+    rows = ((2, "sheet Q3, rows 12-31"), (3, "sheet Q3, rows 32-51"))
+    assert source("budget.xlsx", ((0, 2), (2, 3)), rows).pages_label == "sheet Q3, rows 12-51"
+    other = ((2, "sheet Q1, rows 2-3"), (3, "sheet Q3, rows 2-21"))
+    assert source("budget.xlsx", ((0, 2), (2, 3)), other).pages_label == "sheet Q1, rows 2-3 – sheet Q3, rows 2-21"
+    assert source("sign.png", ((0, 1),), ((1, "image"),), ocr=True).pages_label == "image (OCR)"
+    assert source("notes.md", ((0, 5),), ()).page_label(5) == "part 5"  # a reader that gave no name
+    assert source("report.pdf", ((0, 16),), ((16, "13"),)).pages_label == "p. 16 (printed 13)"  # a PDF as before
