@@ -73,6 +73,7 @@ def test_hostile_containers_are_failed_files_with_one_line_reasons(tmp_path, sto
     (docs / "giant.csv").write_text("Name,Notes\nAgnes," + "x" * 200_000 + "\n")
     (docs / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     (docs / "empty.pptx").write_bytes(b"")
+    (docs / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))  # OLE2: a password's container
 
     report = ingest_paths([docs], store, embedder, options=IngestOptions(chunk_tokens=64, chunk_overlap=8))
     reasons = {r.source: (r.status, r.reason) for r in report.results}
@@ -91,6 +92,10 @@ def test_hostile_containers_are_failed_files_with_one_line_reasons(tmp_path, sto
         "laughs.pptx": (
             "failed",
             "XML entity declarations refused (an entity-expansion attack?) in ppt/slides/slide1.xml",
+        ),
+        "locked.docx": (
+            "failed",
+            "an encrypted or Office 97-2003 file, not a .docx: remove its password or save it as .docx",
         ),
         "members.xlsx": ("failed", "zip bomb refused: 10,001 members in the archive (the limit is 10,000)"),
         "ratio.docx": ("failed", reasons["ratio.docx"][1]),

@@ -18,6 +18,7 @@ from ingest.readers.common import check_not_empty
 from rag.errors import IngestError
 
 ZIP_SIGNATURE = b"PK\x03\x04"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97-2003 files, and Office files with a password
 MAX_MEMBERS = 10_000  # a 500-slide deck has about 3,000
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # all members together; the largest real sheets measured under 200 MB
 MAX_RATIO = 100  # a member over RATIO_FROM bytes may expand at most this many times (real XML: 5-30 times)
@@ -57,6 +58,10 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
 
 def _members(data: bytes, kind: str) -> list[zipfile.ZipInfo]:
     check_not_empty(data)
+    if data.startswith(OLE_SIGNATURE):
+        raise IngestError(
+            f"an encrypted or Office 97-2003 file, not a {kind}: remove its password or save it as {kind}"
+        )
     if not data.startswith(ZIP_SIGNATURE):
         raise IngestError(f"not a {kind} file (not a zip archive)")
     try:
