@@ -29,6 +29,42 @@ def write_docx(path: Path) -> Path:
     document.add_heading("4 Deadlines", level=1)
     document.add_paragraph("Forms are due before the autumn equinox.")
     document.save(path)
+    return with_footnote(path, "for at least two years.")
+
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+FOOTNOTES = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes {W}>'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:id="1"><w:p><w:r><w:t>Residence is counted from the first council tax bill.</w:t></w:r></w:p>'
+    "</w:footnote></w:footnotes>"
+)
+
+
+def with_footnote(path: Path, after: str) -> Path:
+    """The .docx at `path` with a footnote (python-docx cannot write one) referred to after the text `after`."""
+    with zipfile.ZipFile(path) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    reference = '</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r><w:r><w:t>'
+    members["word/document.xml"] = members["word/document.xml"].replace(
+        after.encode(), after.encode() + reference.encode(), 1
+    )
+    members["word/footnotes.xml"] = FOOTNOTES.encode()
+    rels = members["word/_rels/document.xml.rels"].decode()
+    relation = (
+        '<Relationship Id="rIdFootnotes" Target="footnotes.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"/>'
+    )
+    members["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", relation + "</Relationships>").encode()
+    types = members["[Content_Types].xml"].decode()
+    override = (
+        '<Override PartName="/word/footnotes.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/>'
+    )
+    members["[Content_Types].xml"] = types.replace("</Types>", override + "</Types>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
     return path
 
 

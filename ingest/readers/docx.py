@@ -1,7 +1,7 @@
 """The Word reader (.docx, python-docx): a unit per section, each heading starting one, cited by the heading's
 text ("§ 3.2 Eligibility"); the text before the first heading is "beginning". Paragraphs in order, list items as
-"- item", tables as rows of cells joined by " | " under their header row. The zip and XML defences of
-`ingest.readers.archive` run first.
+"- item", tables as rows of cells joined by " | " under their header row, a footnote as "[n] text" after the
+paragraph that refers to it. The zip and XML defences of `ingest.readers.archive` run first.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ingest.readers.base import Extracted, ReadLimits
 from ingest.readers.common import Units, unreadable_as
 
 LABEL_CHARS = 80
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 HEADING_STYLES = ("Heading", "Title")  # Word's built-in heading styles: "Heading 1" … "Heading 9", "Title"
 
 
@@ -36,12 +37,29 @@ class DocxReader:
         with unreadable_as(".docx"):
             document = docx.Document(io.BytesIO(data))
             title = document.core_properties.title or ""
-            for heading, body in _sections(document):
+            for heading, body in _sections(document, _footnotes(document)):
                 units.add(body, f"§ {heading[:LABEL_CHARS]}" if heading else "beginning")
         return units.extracted(name, title=title)
 
 
-def _sections(document) -> Iterator[tuple[str, str]]:
+def _footnotes(document) -> dict[str, str]:
+    """Footnote id → its text (python-docx does not read footnotes: their part is parsed here, without entities)."""
+    import lxml.etree as etree
+
+    parts = [rel.target_part for rel in document.part.rels.values() if rel.reltype.endswith("/footnotes")]
+    if not parts:
+        return {}
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    root = etree.fromstring(parts[0].blob, parser=parser)
+    notes = {}
+    for note in root.iterfind(f"{{{W}}}footnote"):
+        text = " ".join("".join(t.text or "" for t in note.iter(f"{{{W}}}t")).split())
+        if text and note.get(f"{{{W}}}type") is None:  # not a separator
+            notes[str(note.get(f"{{{W}}}id"))] = text
+    return notes
+
+
+def _sections(document, footnotes: dict[str, str]) -> Iterator[tuple[str, str]]:
     from docx.table import Table
 
     heading, lines = "", []
@@ -58,6 +76,8 @@ def _sections(document) -> Iterator[tuple[str, str]]:
         elif text:
             listed = style.startswith("List") or block._p.pPr is not None and block._p.pPr.numPr is not None
             lines.append(f"- {text}" if listed else text)
+            references = block._p.xpath("./w:r/w:footnoteReference/@w:id") if footnotes else []
+            lines += [f"[{n}] {footnotes[n]}" for n in references if n in footnotes]
     if any(line.strip() for line in lines):
         yield heading, "\n".join(lines)
 
