@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -460,29 +459,31 @@ def watch(
         signal.signal(sig, lambda _signal, _frame: stop.set())
     if parent:
         threading.Thread(target=_stop_with_parent, args=(parent, stop), daemon=True).start()
-    _watch(_settings_or_fail(), folders, stop, _print_watch_event)
+    try:
+        _watch(load_settings(), folders, stop)
+    except FolioError as error:
+        _fail(error)
     console.print("stopped watching", highlight=False)
 
 
-def _settings_or_fail() -> Settings:
-    try:
-        return load_settings()
-    except FolioError as error:
-        _fail(error)
-
-
-def _watch(settings: Settings, folders: list[Path], stop: threading.Event, show: Callable[[WatchEvent], None]) -> None:
-    """Run a folder watcher on its own store until `stop` is set (a file given instead of a folder is an error)."""
+def _watch(settings: Settings, folders: list[Path], stop: threading.Event) -> None:
+    """Run a folder watcher on its own store until `stop` is set, printing its events; ConfigError for a file
+    given instead of a folder."""
     from ingest import FolderWatcher, Ingestor
 
     files = [str(folder) for folder in folders if folder.exists() and not folder.is_dir()]
     if files:
-        _fail(ConfigError(f"not a folder: {', '.join(files)} (`folio watch` keeps folders in sync)"))
+        raise ConfigError(f"not a folder: {', '.join(files)} (`folio watch` keeps folders in sync)")
+    embedder, store = _open(settings)
+    FolderWatcher(Ingestor(store, embedder, settings), folders, _print_watch_event).run(stop)
+
+
+def _watch_beside(settings: Settings, folders: list[Path], stop: threading.Event) -> None:
+    """`_watch` in a thread beside a server: a failure to start is one line, and the server goes on."""
     try:
-        embedder, store = _open(settings)
+        _watch(settings, folders, stop)
     except FolioError as error:
-        _fail(error)
-    FolderWatcher(Ingestor(store, embedder, settings), folders, show).run(stop)
+        errors.print(f"[red]error:[/red] watching stopped: {terminal(str(error))}", soft_wrap=True)
 
 
 def _print_watch_event(event: WatchEvent) -> None:
@@ -616,10 +617,7 @@ def serve(
     errors.print(f"Folio API on http://{terminal(host)}:{port}/v1 (model 'folio')", highlight=False)
     stop = threading.Event()
     if watch_folders:  # beside the server, in this process (the store's lock keeps their writes apart)
-        watcher = threading.Thread(
-            target=_watch, args=(settings, watch_folders, stop, _print_watch_event), name="folio-watch", daemon=True
-        )
-        watcher.start()
+        threading.Thread(target=_watch_beside, args=(settings, watch_folders, stop), daemon=True).start()
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:

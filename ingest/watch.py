@@ -85,7 +85,7 @@ class WatchedFolder:
     folder: str
     last_sync: str = ""  # ISO time of the last change handled (or full sync)
     files: int = 0  # documents stored from this folder
-    last_error: str = ""  # "name: reason" of the last file that failed, "" after a sync without failures
+    last_error: str = ""  # "name: reason" of the last file that failed, "" after a full sync without failures
     present: bool = True  # False while the folder is missing (its documents are kept)
     pid: int = 0  # the watching process
     active: bool = False  # whether that process is still running (worked out when read)
@@ -358,16 +358,17 @@ class FolderWatcher:
                         self._emit(WatchEvent("removed", str(root), doc.source, "file deleted"))
 
     def _finish(self, root: Path, done: _Round, note: str) -> None:
-        """The summary line of a round or sync, and the folder's status record."""
-        counts = ", ".join(f"{count} {kind}" for kind, count in sorted(done.counts.items()))
-        self._emit(WatchEvent("synced", str(root), detail="; ".join(filter(None, [counts, note]))))
+        """The folder's status record, then the summary line of a round or sync."""
         status = self._status[str(root)]
         status.last_sync = datetime.now(UTC).isoformat(timespec="seconds")
-        status.last_error = done.error
+        if done.error or note:  # kept until a full sync (which has a note) goes without one
+            status.last_error = done.error
         status.present = True
         documents = self._guard(self.store.documents) or []
         status.files = sum(1 for d in documents if d.path and Path(d.path).is_relative_to(root))
         self._save()
+        counts = ", ".join(f"{count} {kind}" for kind, count in sorted(done.counts.items()))
+        self._emit(WatchEvent("synced", str(root), detail="; ".join(filter(None, [counts, note]))))
 
     def _missing(self, root: Path) -> None:
         self._emit(WatchEvent("missing", str(root), detail="its documents are kept until it is back"))

@@ -87,6 +87,20 @@ def test_a_new_file_is_ingested_searchable_and_the_folder_status_says_so(tmp_pat
     assert status.last_sync and not status.last_error
 
 
+def test_a_file_that_cannot_be_read_is_one_line_and_the_watcher_goes_on(tmp_path, watch, store, settings):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    watching = watch(folder)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not the rest of a PDF")
+    failed = watching.wait("failed", "broken.pdf")
+    assert failed.line().startswith("[1/1] failed: broken.pdf (") and "\n" not in failed.line()
+    watching.wait("synced")
+    assert watched_folders(settings)[0].last_error.startswith("broken.pdf: ")
+    make_pdf(folder / "fine.pdf", ["Still watching after a broken file."])
+    watching.wait("ingested", "fine.pdf")
+    assert [d.source for d in store.documents()] == ["fine.pdf"]
+
+
 def test_a_file_copied_slowly_in_pieces_is_read_once_complete(tmp_path, watch, store):
     folder = tmp_path / "docs"
     folder.mkdir()
