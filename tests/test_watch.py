@@ -4,6 +4,7 @@ the slow-copy test are the slow copy itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import select
@@ -180,6 +181,27 @@ def test_a_burst_of_200_files_is_queued_with_progress_and_each_ingested_once(tmp
     assert sorted(e.source for e in ingested) == names  # each once
     assert max(e.m for e in ingested) > 1 and all(1 <= e.n <= e.m for e in ingested)  # "[n/m]" progress
     assert len(store.documents()) == len(names)
+
+
+@pytest.mark.slow  # a second process writing to the same store
+def test_the_watcher_and_another_process_writing_the_store_wait_for_each_other(tmp_path, watch, store, settings):
+    folder, other = tmp_path / "docs", tmp_path / "other"
+    folder.mkdir()
+    for n in range(15):
+        make_pdf(other / f"other-{n}.pdf", [f"Another process ingests note {n} about harbour crane {n * 37}."])
+    watching = watch(folder)
+    env = {**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir)}
+    command = [str(Path(sys.executable).parent / "folio"), "ingest", str(other), "--json"]
+    ingest = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    names = [f"watched-{n}.pdf" for n in range(15)]
+    for n, name in enumerate(names):
+        make_pdf(folder / name, [f"The watcher ingests note {n} about lighthouse lamp {n * 41}."])
+    ingested = [watching.wait("ingested").source for _ in names]
+    out, err = ingest.communicate(timeout=DEADLINE_S)
+    assert ingest.returncode == 0, err
+    assert json.loads(out)["summary"]["ingested"] == 15
+    assert sorted(ingested) == sorted(names) and "failed" not in [e.kind for e in watching.seen]
+    assert len(store.documents()) == 30
 
 
 def test_the_watcher_survives_its_folder_disappearing_and_coming_back(tmp_path, watch, store):
