@@ -179,9 +179,10 @@ class FolderWatcher:
                 if now != present[root]:
                     present[root] = now
                     restart.set()  # the listener watches the folders that exist now
+                    # and they are synced again once it listens: a change made while it started again is not lost
+                    unsynced |= {r for r in self.roots if present[r]}
                     if now:
                         self._emit(WatchEvent("returned", str(root)))
-                        unsynced.add(root)
                     else:
                         self._missing(root)
             self._handle(stop)
