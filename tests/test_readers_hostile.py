@@ -62,6 +62,9 @@ def test_hostile_containers_are_failed_files_with_one_line_reasons(tmp_path, sto
         "OEBPS/text/c1.xhtml",
         lambda x: x.replace(b"<html", b"<!ENTITY x 'y'><html"),
     )
+    _rewritten(
+        formats.write_xlsx(docs / "laughs.xlsx"), "xl/worksheets/sheet1.xml", lambda x: BILLION_LAUGHS.encode() + x
+    )
     (docs / "deep.html").write_text("<html><body>" + "<div>" * 5000 + "deep text" + "</div>" * 5000 + "</body></html>")
     _rewritten(
         formats.write_docx(docs / "deep.docx"),
@@ -96,6 +99,10 @@ def test_hostile_containers_are_failed_files_with_one_line_reasons(tmp_path, sto
         "locked.docx": (
             "failed",
             "an encrypted or Office 97-2003 file, not a .docx: remove its password or save it as .docx",
+        ),
+        "laughs.xlsx": (
+            "failed",
+            "XML entity declarations refused (an entity-expansion attack?) in xl/worksheets/sheet1.xml",
         ),
         "members.xlsx": ("failed", "zip bomb refused: 10,001 members in the archive (the limit is 10,000)"),
         "ratio.docx": ("failed", reasons["ratio.docx"][1]),
