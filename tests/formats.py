@@ -75,6 +75,10 @@ def write_pptx(path: Path) -> Path:
         slide.shapes.title.text = f"Topic {number}" if number != 7 else "Ferry schedule"
         body = "The night ferry leaves Pier Four at 23:40." if number == 7 else f"Agenda point {number} of the meeting."
         slide.placeholders[1].text_frame.text = body
+        if number == 2:  # a group's text is read too
+            group = slide.shapes.add_group_shape()
+            legend = group.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1))
+            legend.text_frame.text = "Map legend: red buoys"
         if number == 7:
             slide.notes_slide.notes_text_frame.text = "Mention that the winter timetable starts in November."
             rows = slide.shapes.add_table(2, 2, Inches(1), Inches(5), Inches(4), Inches(1)).table

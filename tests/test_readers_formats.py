@@ -67,7 +67,7 @@ def test_every_format_is_ingested_with_its_units_and_a_question_cites_the_unit(l
     assert "Guided tours at 11:00" in texts["museum.html"]
     assert "Le café du port ferme à 18 h" in texts["log.txt"]  # Latin-1, decoded
     assert "Notes: Mention that the winter timetable starts in November." in texts["deck.pptx"]
-    assert "Pier Four to Skerry | 35" in texts["deck.pptx"]
+    assert "Pier Four to Skerry | 35" in texts["deck.pptx"] and "Map legend: red buoys" in texts["deck.pptx"]
     assert "two years.\n[1] Residence is counted from the first council tax bill." in texts["report.docx"]
     assert "Slipway repair | 8,000" in texts["report.docx"] and "- A proof of address" in texts["report.docx"]
     assert "Item: Lighthouse lantern paint; Supplier: Marlow & Daughters; Amount: 9120" in texts["budget.xlsx"]

@@ -50,13 +50,13 @@ def _slide_lines(slide) -> Iterator[str]:
 
 def _shape_lines(shapes: Iterable) -> Iterator[str]:
     """Text of shapes top to bottom, left to right; groups are walked level by level (no recursion)."""
-    from pptx.enum.shapes import MSO_SHAPE_TYPE
+    from pptx.shapes.group import GroupShape
 
     pending = list(shapes)
     while pending:
         pending.sort(key=lambda s: (s.top or 0, s.left or 0))
         shape, pending = pending[0], pending[1:]
-        if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+        if isinstance(shape, GroupShape):  # not `shape_type`: it raises for some shapes python-pptx does not know
             pending += list(shape.shapes)
         elif getattr(shape, "has_table", False) and shape.has_table:
             for row in shape.table.rows:
