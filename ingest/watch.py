@@ -311,7 +311,7 @@ class FolderWatcher:
         try:
             source = document_name(SourceFile(path.relative_to(root).as_posix(), path), self.store)
             before = _stat(path)
-            data = _read_regular_file(path)
+            data = _read_regular_file(path)  # FileNotFoundError when it is gone (see below)
             if _stat(path) != before:  # written while read: it is queued again by its change
                 return "changed"
             moved = self._moved(path, data)
@@ -321,6 +321,9 @@ class FolderWatcher:
                 return "moved"
             result = self.ingestor.file(source, data, path=path)
         except OSError as error:
+            if not path.exists():  # renamed or deleted since it settled: not a failure, a deletion to handle
+                self._deleted.setdefault(path, time.monotonic())
+                return "gone"
             result = FileResult(path.name, "failed", reason=f"cannot read file ({error.strerror or error})")
         except FolioError as error:
             result = FileResult(path.name, "failed", reason=str(error), fault="library")
