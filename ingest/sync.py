@@ -246,7 +246,8 @@ def document_context(source: str, extracted: Extracted, words: int) -> str:
     """The document's context line (see ingest.layout.context_line); "" when `words` is 0."""
     if not words:
         return ""
-    return context_line(source, extracted.title, extracted.running, extracted.units[0].text, words)
+    cover = extracted.units[0].text if extracted.cover is None else extracted.cover
+    return context_line(source, extracted.title, extracted.running, cover, words)
 
 
 def chunk_context(document: str, chunk: Chunk) -> str:

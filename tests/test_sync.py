@@ -217,3 +217,18 @@ def test_identical_bytes_ingested_at_the_same_moment_are_stored_once(tmp_path, s
     assert sorted(r.status for r in results) == ["duplicate", "ingested"]
     assert "same content as" in next(r.reason for r in results if r.status == "duplicate")
     assert len(open_store(settings, minilm).documents()) == 1
+
+
+def test_a_table_file_is_named_by_its_title_or_file_name_not_by_its_first_rows():
+    """The context line goes with every chunk's embedding and costs its tokens: a sheet's first rows ("Code: AD;
+    Country: Andorra; ...") say nothing about the file and took about 160 of a chunk's 256 tokens."""
+    from ingest.readers.base import Extracted, Unit
+    from ingest.sync import document_context
+
+    rows = Unit(1, "Code: AD; Country: Andorra\nCode: AE; Country: United Arab Emirates", "csv", "rows 2-3")
+    page = Unit(1, "Annual Report 2023\nGlobex Holdings Corp.\nThe year was good for every segment we run.", "pdf")
+    assert document_context("country-codes.csv", Extracted([rows], 1, cover=""), 40) == "country codes"
+    assert document_context("q3.xlsx", Extracted([rows], 1, title="Budget of the Tenants Union", cover=""), 40) == (
+        "Budget of the Tenants Union"
+    )
+    assert "Globex" in document_context("report.pdf", Extracted([page], 1), 40)  # a document's cover names it

@@ -35,6 +35,9 @@ class Extracted:
     warnings: list[str] = field(default_factory=list)  # one line each, reported with the file
     title: str = ""  # the file's title metadata (for its identity and context line)
     running: list[str] = field(default_factory=list)  # the stable text of its running headers/footers
+    # the text that says what the file is, for its context line: None for its first unit (a PDF's cover page); ""
+    # for files whose units are rows of a table, where the first rows name nothing but their own cells
+    cover: str | None = None
 
     @property
     def readers(self) -> dict[str, int]:

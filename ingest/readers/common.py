@@ -74,11 +74,13 @@ class Units:
             limit = self.limits.max_chars
             raise IngestError(f"too much text: more than {limit:,} characters by {place} (FOLIO_MAX_CHARS)")
 
-    def extracted(self, name: str, title: str = "", warnings: Sequence[str] = ()) -> Extracted:
+    def extracted(
+        self, name: str, title: str = "", warnings: Sequence[str] = (), cover: str | None = None
+    ) -> Extracted:
         """The units found; IngestError when none has text."""
         if not self.units:
             raise IngestError(f"no text in {name} ({self.count} {self.what})" if self.count else f"no text in {name}")
-        return Extracted(self.units, self.count, list(warnings), title=title)
+        return Extracted(self.units, self.count, list(warnings), title=title, cover=cover)
 
 
 def indexed_rows(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]]]) -> Iterable[tuple[int, str]]:

@@ -38,7 +38,7 @@ class CsvReader:
         rows = _rows(csv.reader(io.StringIO(text, newline=""), _dialect(text[:SNIFF_CHARS])))
         header = next(rows, (0, []))[1]
         row_blocks(indexed_rows(header, rows), units, "")
-        return units.extracted(name)
+        return units.extracted(name, cover="")
 
 
 def _dialect(sample: str) -> type[csv.Dialect]:

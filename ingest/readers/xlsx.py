@@ -43,7 +43,7 @@ class XlsxReader:
                     row_blocks(indexed_rows(header, rows), units, f"sheet {sheet.title}")
             finally:
                 book.close()
-        return units.extracted(name, title=title)
+        return units.extracted(name, title=title, cover="")
 
 
 @dataclass
