@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import select
 import shutil
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ingest import FolderWatcher, Ingestor, WatchEvent, watched_folders
-from tests.conftest import ROOT, make_pdf
+from tests.conftest import ROOT, free_port, make_pdf
 
 DEADLINE_S = 60
 
@@ -236,25 +235,70 @@ def test_folio_watch_picks_up_a_file_and_stops_cleanly_on_sigterm(tmp_path, sett
         make_pdf(folder / "seen.pdf", ["A file the watcher process picks up."])
         assert read_until(process, "ingested: seen.pdf") == "[1/1] ingested: seen.pdf (1 pages, 1 chunks)"
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=DEADLINE_S)
+        assert read_until(process, "stopped") == "stopped watching"
+        assert process.wait(timeout=DEADLINE_S) == 0, process.stderr.read()
     finally:
         process.kill()
-    assert process.returncode == 0, err
-    assert out.strip().endswith("stopped watching")
 
 
 def read_until(process: subprocess.Popen, wanted: str) -> str:
-    """The first line of the process's output that contains `wanted`."""
-    deadline = time.monotonic() + DEADLINE_S
-    lines = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], max(deadline - time.monotonic(), 0))
-        if not ready:
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
+    """The next line of the process's output that contains `wanted` (read by a thread: a pipe's reader must not
+    block the test past its deadline)."""
+    if process not in _LINES:
+        lines: queue.Queue[str | None] = queue.Queue()
+        _LINES[process] = lines
+
+        def pump() -> None:
+            for line in process.stdout:
+                lines.put(line.rstrip("\n"))
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+    deadline, seen = time.monotonic() + DEADLINE_S, []
+    while True:
+        try:
+            line = _LINES[process].get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            line = None
+        if line is None:
+            pytest.fail(f"no line with {wanted!r}; got {seen}")
+        seen.append(line)
         if wanted in line:
-            return lines[-1]
-    pytest.fail(f"no line with {wanted!r}; got {lines}")
+            return line
+
+
+_LINES: dict[subprocess.Popen, queue.Queue[str | None]] = {}
+
+
+@pytest.mark.slow  # starts the web UI
+def test_folio_up_watch_runs_a_watcher_beside_the_ui_that_ends_with_it(tmp_path, settings):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    settings.folio_data_dir.mkdir(parents=True)
+    (settings.folio_data_dir / ".sample-docs-offered").touch()  # not a first start: no sample documents
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["FOLIO_DATA_DIR"] = str(settings.folio_data_dir)
+    command = [str(Path(sys.executable).parent / "folio"), "up", "--port", str(free_port()), "--watch", str(folder)]
+    ui = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        read_until(ui, "watching: ")
+        (watcher,) = Path(f"/proc/{ui.pid}/task/{ui.pid}/children").read_text().split()
+        make_pdf(folder / "seen.pdf", ["A file the UI's watcher picks up."])
+        read_until(ui, "ingested: seen.pdf")
+        ui.send_signal(signal.SIGTERM)
+        assert ui.wait(timeout=DEADLINE_S) in (0, -signal.SIGTERM)
+        assert read_until(ui, "stopped watching") == "stopped watching"  # the watcher saw its UI end, and stopped
+    finally:
+        ui.kill()
+    deadline = time.monotonic() + DEADLINE_S
+    while running(int(watcher)):  # it has said it stopped: now its interpreter exits
+        assert time.monotonic() < deadline, "the watcher is still running after its UI ended"
+        time.sleep(0.1)
+
+
+def running(pid: int) -> bool:
+    """Whether the process is alive (a zombie waiting for its reaper is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
