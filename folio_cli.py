@@ -449,7 +449,9 @@ def evaluate(
 
 @app.command()
 def watch(
-    folders: Annotated[list[Path], typer.Argument(help="Folders to keep in sync (searched recursively).")],
+    folders: Annotated[
+        list[Path], typer.Argument(metavar="DIR...", help="Folders to keep in sync (searched recursively).")
+    ],
     parent: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process ends.")] = None,
 ) -> None:
     """Keep the library in line with FOLDERS until Ctrl-C: new and changed files are ingested, deleted ones removed,
