@@ -450,7 +450,7 @@ def evaluate(
 @app.command()
 def watch(
     folders: Annotated[
-        list[Path], typer.Argument(metavar="DIR...", help="Folders to keep in sync (searched recursively).")
+        list[Path], typer.Argument(metavar="DIR", help="Folders to keep in sync (searched recursively).")
     ],
     parent: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process ends.")] = None,
 ) -> None:
