@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from rag import Answer, ChatSession, Conversations, Embedder, Settings, Store
 
 app = typer.Typer(
-    help="Folio: chat with your own PDFs, offline by default, cited to the page.",
+    help="Folio: chat with your own documents (PDF, Word, PowerPoint, Excel, CSV, HTML, Markdown, text, EPUB, "
+    "images), offline by default, cited to the page, slide or section.",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: flags shown as flags (the rich help printed "--json <bool>")
 )
@@ -43,7 +44,7 @@ PARENT_GRACE_S = 10  # `folio up --watch`: how long the watcher may finish its f
 WATCH_OPTION = typer.Option(
     "--watch", metavar="DIR", help="Keep this folder in sync while running (repeatable; see `folio watch`)."
 )
-NO_DOCUMENTS = "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI."
+NO_DOCUMENTS = "No documents yet: add files with `folio ingest DIR` or upload them in the web UI."
 
 
 def _fail(error: FolioError) -> NoReturn:
@@ -64,14 +65,17 @@ def _open(settings: Settings) -> tuple[Embedder, Store]:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF files or folders (searched recursively).", exists=True)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files or folders (searched recursively for every format Folio reads).", exists=True),
+    ],
     prune: Annotated[bool, typer.Option(help="Remove stored documents whose file under PATHS is gone.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     ocr: Annotated[
         bool | None, typer.Option(help="OCR pages that have no text layer (scans); default: FOLIO_OCR.")
     ] = None,
 ) -> None:
-    """Ingest PDFs: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
+    """Ingest documents: new and changed files are (re)indexed, unchanged ones skipped. Exit 1 if any file failed."""
     from ingest import Ingestor, find_pdfs
 
     try:
@@ -150,7 +154,10 @@ def docs(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
             d.ingested_at,
             Text(printable(d.warnings)),
         )
-    console.print(table if documents else NO_DOCUMENTS)
+    if documents:
+        console.print(table)
+    else:
+        console.print(NO_DOCUMENTS, soft_wrap=True)
 
 
 @app.command()
@@ -252,7 +259,7 @@ def ask(
     try:
         parts = open_components(load_settings())
         if not parts.store.documents():
-            errors.print(NO_DOCUMENTS, highlight=False, markup=False)
+            errors.print(NO_DOCUMENTS, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(1)
         document = _resolve(parts.store, document)
         session = parts.session()
@@ -528,11 +535,10 @@ def up(
         settings = load_settings()
     except FolioError as error:
         _fail(error)
-    if folder is None and _first_start(settings):
-        folder = SAMPLE_DOCS
-    if folder is not None:
+    paths = [folder] if folder else sorted(SAMPLE_DOCS.glob("*.pdf")) if _first_start(settings) else []
+    if paths:  # the samples are their PDFs, not the folder's README
         try:
-            ingest([folder], prune=False, json_out=False, ocr=None)
+            ingest(paths, prune=False, json_out=False, ocr=None)
         except typer.Exit as done:
             if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
                 raise

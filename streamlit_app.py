@@ -131,6 +131,17 @@ def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord) -> N
     jobs.submit(doc.source, "re-index", partial(ingestor.reindex, doc), parts.settings.folio_collection)
 
 
+def watched_panel(settings: Settings) -> None:
+    """Folders kept in sync (`folio watch`, `folio up --watch`) and their last sync."""
+    from ingest import watched_folders
+
+    for folder in watched_folders(settings):
+        state = "missing" if not folder.present else "watching" if folder.active else "not watched now"
+        error = f"; last error: {literal(folder.last_error)}" if folder.last_error else ""
+        synced = folder.last_sync or "never"
+        st.caption(f"{literal(folder.folder)}: {state}, {folder.files} files, last sync {synced}{error}")
+
+
 @st.fragment(run_every=1.0)
 def job_panel(jobs: IngestJobs, collection: str) -> None:
     """The collection's ingest jobs with a progress bar per file, polled every second (only this part reruns)."""
@@ -405,6 +416,7 @@ def main(clock: Callable[[], float] = time.monotonic) -> None:
         st.subheader("Documents")
         upload_panel(parts, jobs)
         job_panel(jobs, parts.settings.folio_collection)
+        watched_panel(parts.settings)
         selected = document_panel(parts, jobs, documents)
 
     pending = st.session_state.setdefault("pending_questions", [])

@@ -56,6 +56,7 @@ def test_ingest_json_summary_and_exit_codes(tmp_path, run):
         "chunks": 0,
         "reason": "file is empty (0 bytes)",
         "reader": "",
+        "fault": "file",  # the file's, not the library's (a full disk): trying again will not help
     }
 
 
@@ -197,7 +198,7 @@ def test_same_name_files_from_two_folders_are_two_documents_and_rm_takes_a_prefi
 def test_ask_on_an_empty_library_says_how_to_add_documents_and_help_shows_flags_as_flags(run):
     empty = run("ask", "What is the gate code?")
     assert empty.returncode == 1
-    assert "No documents yet: add PDFs with `folio ingest DIR` or upload them in the web UI." in empty.stderr
+    assert "No documents yet: add files with `folio ingest DIR` or upload them in the web UI." in empty.stderr
     helped = run("ask", "--help")
     assert "--json " in helped.stdout and "<bool>" not in helped.stdout
     assert "--doc FILE.pdf" in helped.stdout and "list[str]" not in helped.stdout
