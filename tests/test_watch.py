@@ -166,7 +166,7 @@ def test_a_renamed_or_moved_file_keeps_its_document_without_reading_or_embedding
     assert sorted(c.id for c in store.all_chunks() if c.source == "draft.pdf") == chunk_ids
 
 
-@pytest.mark.slow  # 80 PDFs read and embedded one by one (200 took 38 s; the scripted 240-operation run is in the README)
+@pytest.mark.slow  # 80 PDFs read and embedded one by one (200 took 38 s of the suite)
 def test_a_burst_of_files_is_queued_with_progress_and_each_ingested_once(tmp_path, watch, store):
     folder = tmp_path / "docs"
     folder.mkdir()
