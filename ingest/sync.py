@@ -199,9 +199,9 @@ def ingest_bytes(
             vectors=vectors,
         )
     except FolioError as error:
-        twin = next((e for e in (error, error.__cause__) if isinstance(e, DuplicateError)), None)
-        if twin:  # the same bytes were stored under another name a moment ago (the store re-checks under its lock)
-            return FileResult(source, "duplicate", reason=str(twin))
+        duplicate = next((e for e in (error, error.__cause__) if isinstance(e, DuplicateError)), None)
+        if duplicate:  # the same bytes were stored under another name a moment ago (the store re-checks under its lock)
+            return FileResult(source, "duplicate", reason=str(duplicate))
         fault: Fault = "library" if isinstance(error, StoreError) else "file"
         return FileResult(source, "failed", reason=str(error), fault=fault)
     except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the others

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import httpx
 import numpy as np
@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # chromadb is imported when a store is opened (1 s)
     from chromadb.api.types import GetResult, Where
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 REGISTRY_SUFFIX = "-docs"
 OPEN_TIMEOUT_S = 120  # how long opening an embedded store waits for another process that is opening it
@@ -86,11 +88,11 @@ def _set_deadline(client: ClientAPI, deadline: httpx.Timeout) -> None:
         session.timeout = deadline
 
 
-def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
+def _translated(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
     """Chroma failures (a server that went away, a damaged store) become a StoreError with the reason."""
 
     @functools.wraps(method)
-    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         with self.translate_errors():
             return method(self, *args, **kwargs)
 
