@@ -1,13 +1,14 @@
-"""`python -m bench {quality,sweep,ablation,speed,filings,ocr,abuse,all} [DATASET ...] [--limit N]`: measurements
-that decide Folio's defaults. DATASET: a set's name (squad-public, real-docs, finance-dev, finance-more; all of them by
-default) or a folder with `pdfs/` and `questions.jsonl`. Stores and tutorial embeddings are kept between runs
-under FOLIO_BENCH_CACHE (default ~/.cache/folio-bench; bench/stores.py).
+"""`python -m bench WHAT [DATASET ...] [--limit N]`: measurements that decide Folio's defaults. DATASET: a set's
+name (squad-public, real-docs, finance-dev, finance-more, formats, formats-pdf; all of them by default) or a folder
+with `pdfs/` and `questions.jsonl`. Stores and tutorial embeddings are kept between runs under FOLIO_BENCH_CACHE
+(default ~/.cache/folio-bench; bench/stores.py).
 
-quality: Folio vs the tutorial pipelines on every dataset in one run; sweep: the cross-dataset sweep behind the
-retrieval defaults; ablation: each real-document change undone in turn; speed: throughput, latency at 10k/100k
-chunks, memory and cold start against same-run baselines; filings: ingest speed on real filings (finance-dev, one
-per company) beside the encoder and the tutorials; ocr: RapidOCR vs Tesseract on generated scans; abuse:
-memory and CPU of `folio serve` under small-request attacks, against the same server idle.
+WHAT: quality: Folio vs the tutorial pipelines on every dataset in one run; sweep: the cross-dataset sweep behind
+the retrieval defaults; ablation: each real-document change undone in turn; speed: throughput, latency at
+10k/100k chunks, memory and cold start against same-run baselines; filings: ingest speed on real filings
+(finance-dev, one per company) beside the encoder and the tutorials; formats: every format against its PDF
+rendering; ocr: RapidOCR vs Tesseract on generated scans; abuse: memory and CPU of `folio serve` under
+small-request attacks, against the same server idle; all: every one of them.
 Each run prints its tables and replaces its own section of docs/benchmarks.md.
 """
 
@@ -22,6 +23,7 @@ from bench.ablation import ablation_report
 from bench.abuse import abuse_report
 from bench.datasets import DATASETS, FINANCE_DEV, available, resolve
 from bench.filings_speed import filings_speed_report
+from bench.formats import formats_report
 from bench.ocr import ocr_report
 from bench.quality import quality_section
 from bench.speed import speed_report
@@ -37,6 +39,7 @@ SECTION_ORDER = (
     "Ablation",
     "Speed and memory",
     "Speed on real filings",
+    "Formats",
     "Abuse",
     "OCR",
 )
@@ -53,7 +56,8 @@ def _replace_section(document: str, section: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["quality", "sweep", "ablation", "speed", "filings", "ocr", "abuse", "all"])
+    what = ["quality", "sweep", "ablation", "speed", "filings", "formats", "ocr", "abuse", "all"]
+    parser.add_argument("what", choices=what)
     parser.add_argument("datasets", nargs="*", help="set names or folders (default: every set whose files exist)")
     parser.add_argument("--limit", type=int, default=None, help="questions per dataset at most (evenly spread)")
     args = parser.parse_args()
@@ -70,6 +74,8 @@ def main() -> None:
         sections.append(speed_report(next(d.root for d in chosen if d.root)))
     if args.what in ("filings", "all"):
         sections.append(filings_speed_report(FINANCE_DEV / "pdfs"))
+    if args.what in ("formats", "all"):
+        sections.append(formats_report())
     if args.what in ("abuse", "all"):
         sections.append(abuse_report())
     if args.what in ("ocr", "all"):

@@ -246,7 +246,7 @@ def evaluate_answers(session_factory: Callable[[], ChatSession], questions: Sequ
         answer = session_factory().answer(q.question)
         contains += contains_answer(answer.text, q.answers)
         page_exact += any(s.source == q.file and _covers(s, q.pages) for s in answer.cited_sources)
-        first += bool(answer.cited_sources) and _on_gold_page(answer.cited_sources[0], q)
+        first += bool(answer.cited_sources) and on_gold_page(answer.cited_sources[0], q)
         strict += strict_citation(answer, q)
         refused += answer.mode == "not_found"
     off_topic = sum(session_factory().answer(q).mode == "not_found" for q in OFF_TOPIC)
@@ -261,7 +261,8 @@ def evaluate_answers(session_factory: Callable[[], ChatSession], questions: Sequ
     }
 
 
-def _on_gold_page(source: Source, q: Question) -> bool:
+def on_gold_page(source: Source, q: Question) -> bool:
+    """Whether `source` is from the gold file and covers a gold page."""
     return source.source == q.file and _covers(source, q.pages)
 
 

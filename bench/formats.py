@@ -1,0 +1,63 @@
+"""`python -m bench formats`: retrieval and citations per format (issue 30), on bench/data/formats' containers
+against the same questions asked of each file's PDF rendering, in one run.
+
+hit@5: a chunk of the gold file in the gold unit (a section, chapter, slide or block of rows, as the readers number
+them; a page of the PDF rendering) holding a gold answer. First citation: the offline answer's first cited source
+is that unit. Target (issue 30): each format within 3 points of its PDF rendering, citations of the right unit
+≥ 0.95.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from bench.datasets import FORMATS, resolve
+from bench.stores import open_library
+from rag.evaluate import Question, contains_answer, first_hit_rank, on_gold_page, read_questions
+
+K = 5
+
+
+def _scored(name: str, questions: list[Question]) -> list[tuple[bool, bool, bool]]:
+    """Per question: hit@5, the offline answer's first citation on the gold unit, the answer holding a gold answer."""
+    parts = open_library(resolve(name)).parts
+    scored = []
+    for q in questions:
+        rank = first_hit_rank(parts.retriever.retrieve(q.question, K).chunks[: 2 * K], q)
+        answer = parts.session().answer(q.question)
+        first = bool(answer.cited_sources) and on_gold_page(answer.cited_sources[0], q)
+        scored.append((rank is not None and rank <= K, first, contains_answer(answer.text, q.answers)))
+    return scored
+
+
+def formats_report() -> str:
+    kinds = [json.loads(line)["format"] for line in (FORMATS / "formats" / "questions.jsonl").read_text().splitlines()]
+    containers = read_questions(FORMATS / "formats" / "questions.jsonl")
+    renderings = read_questions(FORMATS / "formats-pdf" / "questions.jsonl")
+    assert len(kinds) == len(containers) == len(renderings), "the two question files are kept in step"
+    by_format: dict[str, list[int]] = defaultdict(list)
+    for index, kind in enumerate(kinds):
+        by_format[kind].append(index)
+    native, pdf = _scored("formats", containers), _scored("formats-pdf", renderings)
+    rows = []
+    for kind, indexes in [*sorted(by_format.items()), ("all", list(range(len(kinds))))]:
+        mine, theirs = ([scores[i] for i in indexes] for scores in (native, pdf))
+        share = [[sum(s[m] for s in group) / len(group) for m in range(3)] for group in (mine, theirs)]
+        (hit, first, holds), (pdf_hit, pdf_first, pdf_holds) = share
+        rows.append(
+            f"| {kind} | {len(indexes)} | {hit:.3f} | {pdf_hit:.3f} | {(hit - pdf_hit) * 100:+.1f} "
+            f"| {first:.3f} | {pdf_first:.3f} | {holds:.3f} | {pdf_holds:.3f} |"
+        )
+    return "\n".join(
+        [
+            "## Formats: every format against the same content as PDF",
+            "",
+            f"Reproduce: `uv run python -m bench formats`. {__doc__.split(chr(10) + chr(10))[1].replace(chr(10), ' ')}",
+            "",
+            "| format | questions | hit@5 | hit@5 as PDF | points | first citation on the gold unit | as PDF "
+            "| answer holds gold | as PDF |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
