@@ -5,16 +5,25 @@ hit@5: a chunk of the gold file in the gold unit (a section, chapter, slide or b
 them; a page of the PDF rendering) holding a gold answer. First citation: the offline answer's first cited source
 is that unit. Target (issue 30): each format within 3 points of its PDF rendering, citations of the right unit
 ≥ 0.95.
+
+Ingest speed per format: each file ingested alone into a new store (the model loaded before any clock starts),
+beside the bare encoder on the same chunks; no format slower than PDF.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+import time
 from collections import defaultdict
+from pathlib import Path
 
 from bench.datasets import FORMATS, resolve
 from bench.stores import open_library
+from ingest import Ingestor
+from rag import Settings, open_components
 from rag.evaluate import Question, contains_answer, first_hit_rank, on_gold_page, read_questions
+from rag.store import embedded_text
 
 K = 5
 
@@ -29,6 +38,34 @@ def _scored(name: str, questions: list[Question]) -> list[tuple[bool, bool, bool
         first = bool(answer.cited_sources) and on_gold_page(answer.cited_sources[0], q)
         scored.append((rank is not None and rank <= K, first, contains_answer(answer.text, q.answers)))
     return scored
+
+
+def _ingest_rows() -> list[str]:
+    """Per format: units and chunks per second of Folio's ingest, and its throughput against the bare encoder."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])  # ingest s, encoder s, units, chunks
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = open_components(Settings(_env_file=None, folio_data_dir=Path(tmp)))
+        parts.embedder.embed(["warm up"])
+        ingestor = Ingestor.of(parts)
+        files = sorted((FORMATS / "formats" / "pdfs").iterdir()) + sorted((FORMATS / "formats-pdf" / "pdfs").iterdir())
+        for path in files:
+            start = time.perf_counter()
+            result = ingestor.file(path.name, path.read_bytes(), path=path)
+            ingest_s = time.perf_counter() - start
+            assert result.status == "ingested", result
+            texts = [embedded_text(c.meta.context, c.text) for c in parts.store.all_chunks() if c.source == path.name]
+            start = time.perf_counter()
+            parts.embedder.embed(texts)
+            total = totals[path.suffix.lstrip(".")]
+            total[0] += ingest_s
+            total[1] += time.perf_counter() - start
+            total[2] += result.pages
+            total[3] += result.chunks
+    return [
+        f"| {kind} | {units:.0f} | {chunks:.0f} | {units / seconds:.1f} | {chunks / seconds:.1f} "
+        f"| ×{encoder / seconds:.2f} |"
+        for kind, (seconds, encoder, units, chunks) in sorted(totals.items())
+    ]
 
 
 def formats_report() -> str:
@@ -59,5 +96,9 @@ def formats_report() -> str:
             "| answer holds gold | as PDF |",
             "|---|---|---|---|---|---|---|---|---|",
             *rows,
+            "",
+            "| format | units (pages, sections, slides, row blocks) | chunks | units/s | chunks/s | × bare encoder |",
+            "|---|---|---|---|---|---|",
+            *_ingest_rows(),
         ]
     )
