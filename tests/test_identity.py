@@ -197,12 +197,19 @@ def _opening_pages(pdf, limit: int) -> tuple[str, list[str]]:
     return str((reader.metadata or {}).get("/Title") or ""), pages
 
 
+def _sample(names: list[str]) -> list[str]:
+    """finance-dev's look-alikes (JPMorgan's six quarterly reports) and the first filing of each other company:
+    pypdf reads filings at about 6 pages a second, and all 35 took 88 s of the suite."""
+    firsts = {name.split("_20")[0]: name for name in sorted(names, reverse=True)}
+    return sorted({*firsts.values(), *(name for name in names if name.startswith("JPMORGAN"))})
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("dataset", "least"), [("finance-dev", (35, 35, 34)), ("real-docs", (25, 32, 32))])
+@pytest.mark.parametrize(("dataset", "least"), [("finance-dev", (12, 12, 12)), ("real-docs", (25, 32, 32))])
 def test_identities_of_real_documents_match_the_hand_written_ones(dataset, least):
     """tests/data/identities.json, written by hand from each file; the counts are what the extractor gets right
     today (organisation, kind, period end within a week and the company's fiscal year), so a change that loses
-    one fails here."""
+    one fails here. finance-dev: a sample of 12 of its 35 filings (all 35: 35, 35, 34)."""
     import json
 
     from conftest import ROOT, SHARED_EVAL
@@ -211,7 +218,9 @@ def test_identities_of_real_documents_match_the_hand_written_ones(dataset, least
 
     expected = json.loads((ROOT / "tests" / "data" / "identities.json").read_text())
     right = [0, 0, 0]
-    for name, want in expected[dataset].items():
+    names = list(expected[dataset])
+    for name in _sample(names) if dataset == "finance-dev" else names:
+        want = expected[dataset][name]
         title, pages = _opening_pages(SHARED_EVAL / dataset / "pdfs" / name, OPENING_CHARS)
         got = identify(name, title, pages)
         right[0] += (want["organisation"] or "").lower() == got.organisation.lower()
