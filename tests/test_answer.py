@@ -176,6 +176,7 @@ def test_a_timeout_is_reported(retriever, fake_llm):
     assert "did not answer within 0.5 s" in answer.text and answer.mode == "extractive"  # offline, and why
 
 
+@pytest.mark.slow  # waits out the LLM timeout it tests
 def test_a_server_that_sends_only_keep_alives_is_stopped_at_the_timeout(retriever, fake_llm):
     fake_llm.then("keepalive", seconds=15)
     # 3 s, not 1: on a busy machine the response's first bytes alone can take a second (then it is a timeout error)
@@ -307,6 +308,7 @@ def test_credentials_in_the_server_address_never_reach_a_message(retriever):
     assert "s3cret" not in str(raised.value) and "me:" not in str(raised.value)
 
 
+@pytest.mark.slow  # waits out the LLM timeout it tests
 def test_a_server_that_timed_out_is_not_asked_again_for_a_while_then_it_is(retriever, fake_llm):
     fake_llm.then("sleep", seconds=3)
     llm = _llm(fake_llm, timeout=0.5, retries=0)

@@ -39,6 +39,7 @@ def library(tmp_path, store, embedder):
     return report, store
 
 
+@pytest.mark.slow  # eight files, each read in its own child process, embedded and asked about
 def test_every_format_is_ingested_with_its_units_and_a_question_cites_the_unit(library, embedder):
     report, store = library
     assert [(r.source, r.status, r.reason) for r in report.results] == [

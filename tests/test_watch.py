@@ -20,6 +20,8 @@ import pytest
 from ingest import FolderWatcher, Ingestor, WatchEvent, watched_folders
 from tests.conftest import ROOT, free_port, make_pdf
 
+pytestmark = pytest.mark.slow  # real watchers on real folders: each change waits for files to settle (1 s)
+
 DEADLINE_S = 60
 
 
@@ -166,7 +168,6 @@ def test_a_renamed_or_moved_file_keeps_its_document_without_reading_or_embedding
     assert sorted(c.id for c in store.all_chunks() if c.source == "draft.pdf") == chunk_ids
 
 
-@pytest.mark.slow  # 80 PDFs read and embedded one by one (200 took 38 s of the suite)
 def test_a_burst_of_files_is_queued_with_progress_and_each_ingested_once(tmp_path, watch, store):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -182,7 +183,6 @@ def test_a_burst_of_files_is_queued_with_progress_and_each_ingested_once(tmp_pat
     assert len(store.documents()) == len(names)
 
 
-@pytest.mark.slow  # a second process writing to the same store
 def test_the_watcher_and_another_process_writing_the_store_wait_for_each_other(tmp_path, watch, store, settings):
     folder, other = tmp_path / "docs", tmp_path / "other"
     folder.mkdir()
@@ -223,7 +223,6 @@ def test_the_watcher_survives_its_folder_disappearing_and_coming_back(tmp_path, 
     watching.wait("missing")
 
 
-@pytest.mark.slow  # a real process
 def test_folio_watch_picks_up_a_file_and_stops_cleanly_on_sigterm(tmp_path, settings):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -270,7 +269,6 @@ def read_until(process: subprocess.Popen, wanted: str) -> str:
 _LINES: dict[subprocess.Popen, queue.Queue[str | None]] = {}
 
 
-@pytest.mark.slow  # starts the web UI
 def test_folio_up_watch_runs_a_watcher_beside_the_ui_that_ends_with_it(tmp_path, settings):
     folder = tmp_path / "docs"
     folder.mkdir()
