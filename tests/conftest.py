@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 from datetime import UTC, datetime
@@ -45,6 +46,19 @@ def fuzz_seed() -> int:
 
 def pytest_report_header(config) -> str:
     return f"fuzz seed: {fuzz_seed()} (FOLIO_FUZZ_SEED={fuzz_seed()} repeats the fuzz test's mutants)"
+
+
+WHOLE_FILE_MARK = re.compile(r"^pytestmark = \[?\s*pytest\.mark\.(slow|browser)\b", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """A test file marked slow or browser as a whole is not even imported when the run leaves that mark out (the
+    fast tier): importing the UI's, the server's and the OCR's modules for tests that never run cost each worker
+    seconds of its start."""
+    if not (collection_path.name.startswith("test_") and collection_path.suffix == ".py"):
+        return None
+    whole = WHOLE_FILE_MARK.search(collection_path.read_text(encoding="utf-8"))
+    return True if whole and f"not {whole.group(1)}" in (config.option.markexpr or "") else None
 
 
 def pytest_collection_modifyitems(config, items) -> None:
