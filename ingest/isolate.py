@@ -101,14 +101,17 @@ def _exit_with(parent: int) -> None:
     try:
         handle = os.pidfd_open(parent)
     except (AttributeError, OSError):  # no pidfd (not Linux, old kernel): poll
-        while _alive(parent):
+        while process_alive(parent):
             time.sleep(0.5)
     else:
         select.select([handle], [], [])
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts too)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

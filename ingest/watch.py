@@ -28,6 +28,7 @@ from filelock import FileLock
 from watchfiles import Change
 
 from ingest.ingestor import Ingestor
+from ingest.isolate import process_alive
 from ingest.options import IngestOptions
 from ingest.readers.registry import readable
 from ingest.sync import FileResult, SourceFile, _read_regular_file, document_name, find_pdfs
@@ -99,7 +100,7 @@ def watched_folders(settings: Settings) -> list[WatchedFolder]:
     except (OSError, ValueError, TypeError, AttributeError):
         return []
     for record in records:
-        record.active = _running(record.pid)
+        record.active = process_alive(record.pid)
     return sorted(records, key=lambda r: r.folder)
 
 
@@ -443,15 +444,3 @@ def _exists(doc: DocumentRecord) -> bool:
 
 def _pages(result: FileResult) -> str:
     return f"{result.pages} pages, {result.chunks} chunks"
-
-
-def _running(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
