@@ -1,6 +1,7 @@
 """Query layer: retrieval over Chroma, cited answers (generated or extractive), conversation.
 
-Public API (used by the CLI, the UI and the tests): `open_components`, `ChatSession` and its events.
+Public API (used by the CLI, the UI and the tests): `open_components`, `ChatSession` and its events; `open_team`
+(accounts, sharing, API keys, the audit log).
 Names are imported on first use, so `import rag.errors` (done by PDF-reading child processes)
 does not load llama-index and Chroma.
 """
@@ -12,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names for type checkers and editors (at run time they are imported on first use)
     from rag.access import SignInLimits  # noqa: F401
+    from rag.accounts import SignInRefused, SignInThrottle, User  # noqa: F401
     from rag.answer import Answer, ChatSession, Done, Error, Event, Sources, Token  # noqa: F401
+    from rag.audit import AuditEntry  # noqa: F401
     from rag.citations import cited_sentences  # noqa: F401
     from rag.components import Components, create_collection, open_collection, open_components  # noqa: F401
     from rag.config import Settings, load_settings  # noqa: F401
@@ -21,10 +24,13 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (at run time t
     from rag.embed import Embedder  # noqa: F401
     from rag.errors import ConfigError, FolioError, IngestError, LLMError, StoreError  # noqa: F401
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions  # noqa: F401
+    from rag.keys import ApiKey  # noqa: F401
     from rag.llm import ChatModel  # noqa: F401
     from rag.records import DocumentRecord  # noqa: F401
+    from rag.sharing import Grant, Principal  # noqa: F401
     from rag.sources import Source  # noqa: F401
     from rag.store import Store, check_collection_name, collection_names, open_library  # noqa: F401
+    from rag.team import Team, open_team  # noqa: F401
 
 _HOMES = {
     "Answer": "rag.answer",
@@ -36,6 +42,15 @@ _HOMES = {
     "Token": "rag.answer",
     "Settings": "rag.config",
     "SignInLimits": "rag.access",
+    "SignInRefused": "rag.accounts",
+    "SignInThrottle": "rag.accounts",
+    "User": "rag.accounts",
+    "AuditEntry": "rag.audit",
+    "ApiKey": "rag.keys",
+    "Grant": "rag.sharing",
+    "Principal": "rag.sharing",
+    "Team": "rag.team",
+    "open_team": "rag.team",
     "ConfigError": "rag.errors",
     "FolioError": "rag.errors",
     "IngestError": "rag.errors",

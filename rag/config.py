@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # web UI and API
     folio_password: SecretStr | None = None
     folio_api_key: SecretStr | None = None
+    # hours a sign-in to the web UI lasts (accounts: `folio users add`); a disabled user or a new password ends it
+    folio_session_hours: float = Field(default=12.0, gt=0)
     # host names the API answers to besides IP addresses and localhost (comma-separated): any other Host header is
     # refused, so a web page cannot reach a loopback server through a name of its own (DNS rebinding)
     folio_allowed_hosts: str = ""
