@@ -29,7 +29,7 @@ from rag import ConfigError, FolioError, StoreError, inert, load_settings, print
 
 if TYPE_CHECKING:
     from ingest import FileResult, WatchEvent
-    from rag import Answer, ChatSession, Conversations, Embedder, Settings, Store
+    from rag import Answer, ChatSession, Conversations, Embedder, Settings, Store, Team
 
 app = typer.Typer(
     help="Folio: chat with your own documents (PDF, Word, PowerPoint, Excel, CSV, HTML, Markdown, text, EPUB, "
@@ -630,6 +630,238 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
         stop.set()
+
+
+# Team: accounts, sharing, API keys and the audit log (rag.team). The CLI runs on the server's machine as its
+# operator: it is trusted, and its actor in the audit log is "cli".
+
+users_app = typer.Typer(help="Accounts: the first one (--admin) turns them on.", no_args_is_help=True)
+groups_app = typer.Typer(help="Groups of users, to share collections with.", no_args_is_help=True)
+keys_app = typer.Typer(help="Per-user API keys for `folio serve`.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(groups_app, name="groups")
+app.add_typer(keys_app, name="keys")
+PASSWORD_STDIN = typer.Option("--password-stdin", help="Read the password from the first line of stdin (scripts).")
+USER_OPTION = typer.Option("--user", metavar="USER", help="A user's name.")
+GROUP_OPTION = typer.Option("--group", metavar="GROUP", help="A group's name.")
+
+
+def _team() -> Team:
+    from rag import open_team
+
+    return open_team(load_settings())
+
+
+def _password(from_stdin: bool) -> str:
+    """The new password: the first line of stdin, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _one_grantee(user: str | None, group: str | None) -> None:
+    if (user is None) == (group is None):
+        raise ConfigError("name one user (--user) or one group (--group)")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The name to sign in with (letters, digits, . _ @ + -).")],
+    admin: Annotated[bool, typer.Option("--admin", help="An admin manages users and sees every collection.")] = False,
+    group: Annotated[list[str] | None, typer.Option("--group", metavar="GROUP", help="Add to this group.")] = None,
+    display_name: Annotated[str, typer.Option(help="The name shown in the UI (default: NAME).")] = "",
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
+) -> None:
+    """Add a user (the password is asked twice). The first user must be an admin: they are given every
+    collection and chat of the library as it is, and from then on everyone signs in."""
+    try:
+        team = _team()
+        first = not team.active()
+        password = _password(password_stdin)
+        user = team.add_user(name, password, admin=admin, groups=group or [], display_name=display_name)
+    except FolioError as error:
+        _fail(error)
+    console.print(f"added {user.role} {terminal(user.name)}", highlight=False)
+    if first:
+        console.print("Accounts are on: the library is theirs, and everyone now signs in (UI) or uses a key (API).")
+
+
+@users_app.command("list")
+def users_list(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the users, their role, groups and whether they are disabled."""
+    import json
+    from dataclasses import asdict
+
+    try:
+        team = _team()
+        listed = [(user, team.accounts.groups_of(user)) for user in team.accounts.users()]
+    except FolioError as error:
+        _fail(error)
+    if json_out:
+        print(json.dumps([asdict(user) | {"groups": groups} for user, groups in listed], indent=2))
+        return
+    table = Table("user", "display name", "role", "status", "signs in with", "groups", "created")
+    for user, groups in listed:
+        table.add_row(
+            user.name, Text(printable(user.display_name)), user.role, "disabled" if user.disabled else "active",
+            user.provider or "password", ", ".join(groups), user.created_at[:16],
+        )  # fmt: skip
+    console.print(table if listed else "No users: Folio is single-user (`folio users add NAME --admin`).")
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Disable a user: their sessions end and their API keys stop working; their collections and chats stay."""
+    try:
+        _team().disable_user(name)
+    except FolioError as error:
+        _fail(error)
+    console.print(f"disabled {terminal(name)}", highlight=False)
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
+) -> None:
+    """Set a new password (asked twice); the user's sessions end."""
+    try:
+        team = _team()
+        team.accounts.require(name)  # before asking for a password
+        team.reset_password(name, _password(password_stdin))
+    except FolioError as error:
+        _fail(error)
+    console.print(f"new password set for {terminal(name)}", highlight=False)
+
+
+@groups_app.command("add")
+def groups_add(name: Annotated[str, typer.Argument(help="The group's name.")]) -> None:
+    """Add a group."""
+    try:
+        _team().add_group(name)
+    except FolioError as error:
+        _fail(error)
+    console.print(f"added group {terminal(name)}", highlight=False)
+
+
+@groups_app.command("add-member")
+def groups_add_member(
+    group: Annotated[str, typer.Argument(help="The group's name.")],
+    user: Annotated[str, typer.Argument(help="The user's name.")],
+) -> None:
+    """Add a user to a group."""
+    try:
+        _team().add_member(group, user)
+    except FolioError as error:
+        _fail(error)
+    console.print(f"{terminal(user)} is in {terminal(group)}", highlight=False)
+
+
+@app.command()
+def share(
+    collection: Annotated[str, typer.Argument(help="The collection (FOLIO_COLLECTION is the default one).")],
+    user: Annotated[str | None, USER_OPTION] = None,
+    group: Annotated[str | None, GROUP_OPTION] = None,
+    write: Annotated[bool, typer.Option("--write", help="Also upload, delete and re-index (default: ask).")] = False,
+) -> None:
+    """Let a user or a group ask a collection's documents (read), or also change them (--write)."""
+    try:
+        _one_grantee(user, group)
+        _team().share(collection, "write" if write else "read", user=user, group=group)
+    except FolioError as error:
+        _fail(error)
+    who = f"user {user}" if user else f"group {group}"
+    console.print(f"{terminal(who)} may {'change' if write else 'read'} {terminal(collection)}", highlight=False)
+
+
+@app.command()
+def unshare(
+    collection: Annotated[str, typer.Argument(help="The collection.")],
+    user: Annotated[str | None, USER_OPTION] = None,
+    group: Annotated[str | None, GROUP_OPTION] = None,
+) -> None:
+    """Take a user's or a group's access to a collection away (the owner and admins keep theirs)."""
+    try:
+        _one_grantee(user, group)
+        removed = _team().unshare(collection, user=user, group=group)
+    except FolioError as error:
+        _fail(error)
+    who = f"user {user}" if user else f"group {group}"
+    console.print(f"{terminal(who)} {'no longer' if removed else 'did not'} share {terminal(collection)}")
+    raise typer.Exit(0 if removed else 1)
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Option("--user", metavar="USER", help="The key acts as this user.")],
+    collection: Annotated[
+        str | None, typer.Option("--collection", metavar="C", help="Only this collection (model folio:C).")
+    ] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Only read and ask: no uploads or deletes.")] = False,
+) -> None:
+    """Create an API key: printed once on stdout (only its hash is kept)."""
+    try:
+        key, secret = _team().create_key(user, collection, read_only)
+    except FolioError as error:
+        _fail(error)
+    print(secret)
+    errors.print(f"key {key.id} for {terminal(user)}: shown once, keep it now (`folio keys revoke {key.id}`)")
+
+
+@keys_app.command("list")
+def keys_list(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the API keys (their first characters only), revoked ones too."""
+    import json
+    from dataclasses import asdict
+
+    try:
+        listed = _team().keys.list()
+    except FolioError as error:
+        _fail(error)
+    if json_out:
+        print(json.dumps([asdict(key) for key in listed], indent=2))
+        return
+    table = Table("id", "key", "user", "collection", "access", "created", "last used", "revoked")
+    for key in listed:
+        table.add_row(
+            str(key.id), f"{key.prefix}…", key.user, key.collection or "(all)",
+            "read" if key.read_only else "read, write", key.created_at[:16], (key.last_used_at or "")[:16],
+            (key.revoked_at or "")[:16],
+        )  # fmt: skip
+    console.print(table if listed else "No API keys (`folio keys create --user USER`).")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="ID", help="The key's id (`folio keys list`).")]) -> None:
+    """Revoke an API key for good."""
+    try:
+        key = _team().revoke_key(key_id)
+    except FolioError as error:
+        _fail(error)
+    console.print(f"revoked key {key.id} of {terminal(key.user)}", highlight=False)
+
+
+@app.command()
+def audit(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="How many entries, newest first.", min=1)] = 50,
+) -> None:
+    """Who signed in (or failed to), uploaded, deleted, re-indexed, shared, managed users and keys, and when."""
+    import json
+    from dataclasses import asdict
+
+    try:
+        entries = _team().audit.entries(limit)
+    except FolioError as error:
+        _fail(error)
+    if json_out:
+        print(json.dumps([asdict(entry) for entry in entries], indent=2, ensure_ascii=False))
+        return
+    table = Table("time (UTC)", "who", "action", "collection", Column("target", overflow="fold"), "client")
+    for e in entries:
+        table.add_row(e.at, Text(printable(e.actor)), e.action, Text(printable(e.collection)),
+                      Text(printable(e.target)), e.client)  # fmt: skip
+    console.print(table if entries else "The audit log is empty (it starts with the first user).")
 
 
 def _first_start(settings: Settings) -> bool:
