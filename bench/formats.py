@@ -12,6 +12,7 @@ beside the bare encoder on the same chunks; no format slower than PDF.
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import time
@@ -22,24 +23,51 @@ from bench.datasets import FORMATS, resolve
 from bench.stores import open_library
 from ingest import Ingestor
 from rag import Settings, open_components
-from rag.evaluate import Question, contains_answer, first_hit_rank, on_gold_page, read_questions
-from rag.store import embedded_text
+from rag.answer import Answer
+from rag.evaluate import Question, contains_answer, first_hit_rank, is_hit, on_gold_page, read_questions
+from rag.store import StoredChunk, embedded_text
 
 K = 5
 
 
-def _scored(name: str, questions: list[Question]) -> list[tuple[bool, bool, bool, bool]]:
+def _scored(
+    name: str, questions: list[Question], misses: list[dict] | None = None
+) -> list[tuple[bool, bool, bool, bool]]:
     """Per question: hit@5, the offline answer citing the gold unit, its first citation on it, the answer holding a
-    gold answer."""
+    gold answer. Each question whose answer cites no gold unit is added to `misses` (`_miss`), when given."""
     parts = open_library(resolve(name)).parts
     scored = []
     for q in questions:
-        rank = first_hit_rank(parts.retriever.retrieve(q.question, K).chunks[: 2 * K], q)
+        chunks = parts.retriever.retrieve(q.question, K).chunks[: 2 * K]
+        rank = first_hit_rank(chunks, q)
         answer = parts.session().answer(q.question)
         cites = any(on_gold_page(source, q) for source in answer.cited_sources)
         first = bool(answer.cited_sources) and on_gold_page(answer.cited_sources[0], q)
         scored.append((rank is not None and rank <= K, cites, first, contains_answer(answer.text, q.answers)))
+        if misses is not None and not cites:
+            misses.append(_miss(name, q, chunks, answer))
     return scored
+
+
+def _miss(name: str, q: Question, chunks: list[StoredChunk], answer: Answer) -> dict:
+    """What a missed question looked like: the gold unit, the retrieved chunks by rank (their file, unit span and
+    whether each is a hit), the sources the answer was given and what it quoted and cited."""
+    return {
+        "set": name,
+        "question": q.question,
+        "answers": q.answers,
+        "gold": {"file": q.file, "units": sorted(q.pages)},
+        "retrieved": [
+            f"{rank}. {c.source} {c.pages[0]}-{c.pages[1]}{' HIT' if is_hit(c, q) else ''}"
+            for rank, c in enumerate(chunks, start=1)
+        ],
+        "sources": [
+            f"[{s.n}] {s.source} {s.page_start}-{s.page_end} ({s.pages_label}){' GOLD' if on_gold_page(s, q) else ''}"
+            for s in answer.sources
+        ],
+        "cited": answer.cited,
+        "answer": answer.text,
+    }
 
 
 def _ingest_rows() -> list[str]:
@@ -70,7 +98,9 @@ def _ingest_rows() -> list[str]:
     ]
 
 
-def formats_report() -> str:
+def formats_report(misses: Path | None = None, speed: bool = True) -> str:
+    """The section of docs/benchmarks.md; with `misses`, every question whose answer cites no gold unit is written
+    there (a JSON line each) to see why; without `speed`, no ingest speed table (the scores alone, in minutes)."""
     kinds = [json.loads(line)["format"] for line in (FORMATS / "formats" / "questions.jsonl").read_text().splitlines()]
     containers = read_questions(FORMATS / "formats" / "questions.jsonl")
     renderings = read_questions(FORMATS / "formats-pdf" / "questions.jsonl")
@@ -78,7 +108,11 @@ def formats_report() -> str:
     by_format: dict[str, list[int]] = defaultdict(list)
     for index, kind in enumerate(kinds):
         by_format[kind].append(index)
-    native, pdf = _scored("formats", containers), _scored("formats-pdf", renderings)
+    missed: list[dict] = []
+    native, pdf = _scored("formats", containers, missed), _scored("formats-pdf", renderings, missed)
+    if misses:
+        kind_of = {q.question: kind for q, kind in zip(containers, kinds, strict=True)}
+        misses.write_text("".join(json.dumps({"format": kind_of[m["question"]]} | m) + "\n" for m in missed))
     rows = []
     for kind, indexes in [*sorted(by_format.items()), ("all", list(range(len(kinds))))]:
         mine, theirs = ([scores[i] for i in indexes] for scores in (native, pdf))
@@ -99,8 +133,29 @@ def formats_report() -> str:
             "|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
-            "| format | units (pages, sections, slides, row blocks) | chunks | units/s | chunks/s | × bare encoder |",
-            "|---|---|---|---|---|---|",
-            *_ingest_rows(),
+            *(
+                [
+                    "| format | units (pages, sections, slides, row blocks) | chunks | units/s | chunks/s "
+                    "| × bare encoder |",
+                    "|---|---|---|---|---|---|",
+                    *_ingest_rows(),
+                ]
+                if speed
+                else []
+            ),
         ]
     )
+
+
+def main() -> None:
+    """`python -m bench.formats [--misses FILE]`: the scores table alone, printed (docs/benchmarks.md untouched),
+    and the questions whose answer cites no gold unit written to FILE, to debug a reader or the answer."""
+    parser = argparse.ArgumentParser(prog="python -m bench.formats")
+    parser.add_argument("--misses", type=Path, default=Path(tempfile.gettempdir()) / "folio-formats-misses.jsonl")
+    args = parser.parse_args()
+    print(formats_report(args.misses, speed=False))
+    print(f"misses: {args.misses}")
+
+
+if __name__ == "__main__":
+    main()

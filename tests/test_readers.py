@@ -84,3 +84,20 @@ def test_a_reader_registered_for_a_new_suffix_takes_its_files_into_the_store(tmp
     assert chunk.printed_labels == {1: "section 1", 2: "section 2"}
     assert chunk.meta.reader == "note"
     assert store.document("minutes.note").identity is not None
+
+
+def test_a_definition_list_keeps_each_term_on_the_line_of_its_definition():
+    page = (
+        b"<html><body><h1>Memory</h1><dl><dt><code>M</code></dt><dd><p>Maximum resident set size.</p>"
+        b"<p>In kilobytes.</p></dd><dt>-a</dt><dt>--append:</dt><dd>Append to the file.</dd><dt>lone</dt></dl>"
+        b"<p>After the list.</p></body></html>"
+    )
+    [unit] = READERS[".html"].read(page, "time.html", ReadLimits()).units
+    assert unit.text.splitlines() == [
+        "Memory",
+        "M: Maximum resident set size.",  # a definition alone does not say what it defines
+        "In kilobytes.",
+        "-a; --append: Append to the file.",
+        "lone",  # a term without a definition stays a line of its own
+        "After the list.",
+    ]

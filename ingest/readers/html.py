@@ -6,7 +6,9 @@ blocks of arbitrary web pages, while the pages people keep are mostly documentat
 markup says what is navigation. The rule: the `<main>` element (or `role="main"`, or a page's only `<article>`),
 else the body; without navigation, banners, footers, asides, forms, scripts, styles and hidden elements.
 Headings start sections, cited by their text ("§ 3.2 Eligibility"); lists keep their items, tables their rows
-with the header line. Document text is data: links and markup are dropped, only their text is kept.
+with the header line, definition lists each term on the line of its definition ("%M: Maximum resident set size …":
+a definition alone does not say what it defines). Document text is data: links and markup are dropped, only their
+text is kept.
 """
 
 from __future__ import annotations
@@ -115,18 +117,26 @@ def _sections(root: etree._Element) -> Iterator[tuple[str, str]]:
     heading, lines, line = "", list[str](), list[str]()
     in_heading = 0
     title: list[str] = []
+    terms: list[str] = []  # the terms (<dt>) whose definition (<dd>) has not started yet
 
     def end_line() -> None:
         joined = " ".join("".join(line).split())
         if joined:
-            lines.append(joined)
+            lines.append(f"{'; '.join(terms)}: {joined}" if terms else joined)
+            terms.clear()
         line.clear()
+
+    def flush_terms() -> None:
+        """Terms that no definition followed, each on its own line."""
+        lines.extend(terms)
+        terms.clear()
 
     for event, element in etree.iterwalk(root, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
             if tag in HEADINGS:
                 end_line()
+                flush_terms()
                 if lines:
                     yield heading, "\n".join(lines)
                 lines, in_heading, title = [], in_heading + 1, []
@@ -142,10 +152,18 @@ def _sections(root: etree._Element) -> Iterator[tuple[str, str]]:
                 in_heading -= 1
                 heading = " ".join("".join(title).split())[:LABEL_CHARS]
                 lines.append(heading)
+            elif tag == "dt":
+                term = " ".join("".join(line).split()).rstrip(":")
+                line.clear()
+                if term:
+                    terms.append(term)
             elif tag in BLOCKS:
                 end_line()
+                if tag == "dl":
+                    flush_terms()
             if element is not root:
                 (title if in_heading else line).append(element.tail or "")
     end_line()
+    flush_terms()
     if lines:
         yield heading, "\n".join(lines)
