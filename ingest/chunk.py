@@ -10,10 +10,9 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from ingest.layout import is_table_row
 from ingest.pdf import Page
 from rag.embed import count_tokens
-from rag.records import PageSpan
+from rag.records import PAGE_SEPARATOR, PageSpan
 
 CHUNKER_VERSION = 4  # bump when chunking changes, so re-ingesting rewrites every document
-PAGE_SEPARATOR = "\n\n"
 SEPARATORS = [PAGE_SEPARATOR, "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 

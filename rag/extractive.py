@@ -154,7 +154,8 @@ def best_quotes(
     scores = _word_scores(question, candidates, bags, share, idf, naming)
     if similarity:
         closeness = _Closeness(similarity, f"{question} {context}".strip(), [c[1] for c in candidates])
-        if not _holds_key_terms(question, candidates, bags, idf, naming):
+        named = {s.n: set(terms(s.context)) for s in sources}  # every word of the context line, asked for or not
+        if not _holds_key_terms(question, candidates, bags, idf, named):
             by_score = sorted(range(len(candidates)), key=lambda i: scores.get(i, 0.0), reverse=True)
             if not closeness.any_close(by_score):
                 return []
@@ -234,16 +235,17 @@ def _holds_key_terms(
     candidates: Sequence[Candidate],
     bags: Sequence[set[str]],
     idf: dict[str, float],
-    naming: dict[int, set[str]],
+    named: dict[int, set[str]],
 ) -> bool:
     """Whether some candidate sentence holds KEY_TERM_SHARE of the question's key terms (its own content words,
-    weighted by rarity; a word of the source's context line counts)."""
+    weighted by rarity; a word of the source's context line, `named`, counts: "Which Ubuntu version is called Noble
+    Numbat?" is answered by a row of ubuntu-releases.csv that names Noble Numbat and not Ubuntu)."""
     key = set(own_terms(question)) or set(terms(question))
     total = sum(idf.get(t, 0.0) for t in key)
     if not total:  # the question's words are all from the conversation: nothing of its own to hold
         return True
     return any(
-        sum(idf.get(t, 0.0) for t in key if t in bag or t in naming[source.n]) >= KEY_TERM_SHARE * total
+        sum(idf.get(t, 0.0) for t in key if t in bag or t in named[source.n]) >= KEY_TERM_SHARE * total
         for (source, _, _), bag in zip(candidates, bags, strict=True)
     )
 

@@ -21,6 +21,7 @@ from rag.identity import DocumentIdentity
 MetadataValue = str | int | float | bool  # what Chroma stores as a metadata value
 CONTEXT_KEY = "context"  # chunk metadata: the document's context line, embedded and keyword-indexed, never quoted
 DOCUMENT_KEY = "document"  # set on retrieved chunks: what the document is (its identity's label), from the registry
+PAGE_SEPARATOR = "\n\n"  # between two pages (units) in a chunk's text, and in a source's (rag.sources)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from rag.citations import footnote_marks
-from rag.records import PageSpan, StoredChunk
+from rag.records import PAGE_SEPARATOR, PageSpan, StoredChunk
 from rag.sentences import sentence_spans, table_headers
 
 ROWS = re.compile(r"(?P<place>(?:.*, )?)(?P<what>rows?|lines?) (?P<first>\d+)(?:-(?P<last>\d+))?")
@@ -138,12 +138,14 @@ def build_sources(
 
 
 def _join(chunks: list[StoredChunk]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Concatenate consecutive chunks, removing the overlap between each pair; keep page starts."""
+    """Concatenate consecutive chunks, removing the overlap between each pair; keep page starts. A chunk that starts
+    a page (a slide, a block of rows) joins with the blank line the chunker puts between pages, so that its first
+    line is not read as going on from the last line of the page before (two rows of a table as one sentence)."""
     text, breaks = "", []
     for chunk in chunks:
         skip = _overlap(text, chunk.text) if text else 0
         if text and not skip:
-            text += " "
+            text += PAGE_SEPARATOR if chunk.meta.page_start > breaks[-1][1] else " "
         base = len(text) - skip
         breaks += [(base + offset, page) for offset, page in chunk.page_breaks]
         text += chunk.text[skip:]

@@ -43,6 +43,22 @@ def test_adjacent_chunks_merge_without_repeating_their_overlap_and_keep_pages():
     ]
 
 
+def test_a_chunk_that_starts_the_next_unit_joins_with_a_blank_line_and_its_first_line_stays_its_own():
+    # two blocks of rows of a CSV: joined by a space, the last row of one block and the first of the next were one
+    # sentence, quoted as one row
+    a = _chunk(0, "version: 23.10; codename: Mantic Minotaur", [[0, 2]], source="ubuntu.csv")
+    b = _chunk(1, "version: 24.04 LTS; codename: Noble Numbat", [[0, 3]], source="ubuntu.csv")
+    (source,) = build_sources([a, b], lambda t: len(t.split()), budget_tokens=100, limit=5)
+    assert source.text == "version: 23.10; codename: Mantic Minotaur\n\nversion: 24.04 LTS; codename: Noble Numbat"
+    assert source.sentences() == [
+        ("version: 23.10; codename: Mantic Minotaur", 2),
+        ("version: 24.04 LTS; codename: Noble Numbat", 3),
+    ]
+    c = _chunk(1, "and it goes on in the same unit.", [[0, 2]], source="ubuntu.csv")  # no overlap, same unit
+    (same,) = build_sources([a, c], lambda t: len(t.split()), budget_tokens=100, limit=5)
+    assert same.text == "version: 23.10; codename: Mantic Minotaur and it goes on in the same unit."
+
+
 def test_a_chunk_between_two_retrieved_chunks_joins_them_into_one_source():
     # the NTSB case: chunk 1 ends "…the probable cause(s) of this accident to be:", chunk 2 holds the cause; ranked
     # 0, 2, 1 they were two sources, and the cause was quoted without the line that says it is the cause
@@ -175,6 +191,17 @@ def test_no_quote_when_no_sentence_holds_most_of_the_question_s_key_terms():
     soybeans = [Source(1, "a.pdf", text.splitlines()[0], ((0, 1),), 1.0)]
     assert best_quotes("What is the capital of Brazil?", soybeans) != []  # without a similarity: any shared word
     assert best_quotes("What is the capital of Brazil?", soybeans, similarity=_far) == []
+
+
+def test_a_key_term_in_the_context_line_counts_even_where_the_question_asks_for_it():
+    # "Ubuntu" names the file (its context line) and is part of what is asked ("Which Ubuntu version"): the row that
+    # names Noble Numbat holds the question's key terms with it, and is quoted rather than refused
+    rows = "version: 23.10; codename: Mantic Minotaur\nversion: 24.04 LTS; codename: Noble Numbat"
+    source = Source(1, "ubuntu-releases.csv", rows, ((0, 2),), 1.0, context="ubuntu releases")
+    [first, *_] = best_quotes("Which Ubuntu version is called Noble Numbat?", [source], similarity=_far)
+    assert first.text == "version: 24.04 LTS; codename: Noble Numbat"
+    other = Source(1, "debian-releases.csv", rows, ((0, 2),), 1.0, context="debian releases")
+    assert best_quotes("Which Ubuntu version is called Noble Numbat?", [other], similarity=_far) == []
 
 
 def test_a_sentence_close_in_meaning_answers_without_most_key_terms_but_is_quoted_only_for_a_shared_word():
