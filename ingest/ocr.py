@@ -24,6 +24,7 @@ MAX_SIDE_PX = 2800  # a poster-sized page is scaled down to this
 # keeps CER at 0.00-0.001 and peaks at 544 MB (1.9 pages/s); the full page with two pages in parallel
 # peaked at 1.3 GB (1.6 pages/s); 960 px lost 8 pt text (CER 0.10).
 DETECT_SIDE_PX = 1280
+BLANK_CONTRAST = 32  # grey levels between a page's darkest and lightest pixel below which it holds no text
 
 
 @dataclass
@@ -112,6 +113,9 @@ def _render(page) -> np.ndarray:
 
 
 def _read(image: np.ndarray) -> str:
-    """Lines of text, top to bottom."""
+    """Lines of text, top to bottom; none on a page with no contrast (a blank or uniformly tinted scan), which the
+    engine would take about a second to find empty."""
+    if int(np.ptp(image)) < BLANK_CONTRAST:
+        return ""
     output = _engine()(image)
     return "\n".join(output.txts or ())
