@@ -8,8 +8,11 @@
   `DELETE /v1/documents/{name}`.
 
 Errors use OpenAI's JSON shape. With FOLIO_API_KEY set, every route wants `Authorization: Bearer <key>`
-(`GET /openapi.json`, the API's description, included). Without a key, writes from a browser page of another
-origin are refused all the same, and so is any Host header other than an IP address, localhost or
+(`GET /openapi.json`, the API's description, included). Once accounts are on (`folio users add`), every route wants
+a user's API key (`folio keys create`) and acts as that user: a collection they may not read is answered as if it
+did not exist (404), a write to one they may only read is a 403, and a job of another user is a 404; the shared
+FOLIO_API_KEY, if still set, acts as the first admin (logged as a warning). Without a key, writes from a browser
+page of another origin are refused all the same, and so is any Host header other than an IP address, localhost or
 FOLIO_ALLOWED_HOSTS. Request sizes are bounded (FOLIO_MAX_MESSAGES, FOLIO_MAX_MESSAGE_CHARS, FOLIO_MAX_REQUEST_KB,
 FOLIO_MAX_UPLOAD_MB) and checked before the body is read.
 Uses only the public API of `rag` and `ingest`, like the CLI and the UI.
@@ -23,6 +26,7 @@ import faulthandler
 import hmac
 import ipaddress
 import json
+import logging
 import threading
 import time
 import uuid
@@ -35,6 +39,7 @@ from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,13 +53,17 @@ from rag import (
     Error,
     Event,
     FolioError,
+    Principal,
     Settings,
+    Team,
     Token,
     collection_names,
     open_collection,
+    open_team,
 )
 
 MODEL = "folio"
+log = logging.getLogger("folio.server")
 
 
 class ContentPart(BaseModel, extra="allow"):
@@ -129,11 +138,13 @@ class ApiError(Exception):
 def create_app(settings: Settings) -> FastAPI:
     """The API over the library these settings name (other collections are `folio:<name>`)."""
     app = FastAPI(title="Folio", version="1", docs_url=None, redoc_url=None, lifespan=_watchdog(settings))
-    libraries = _Libraries(settings)
+    team = open_team(settings)
+    libraries = _Libraries(settings, team)
     jobs = IngestJobs()  # queued uploads (?wait=false), worked through one at a time like the UI's
+    job_owners: dict[int, int] = {}  # job id → the id of the user who queued it (with accounts on)
     clean_uploads(settings.uploads_dir)  # uploads an earlier process left half done
 
-    app.add_middleware(_Guard, settings=settings)
+    app.add_middleware(_Guard, settings=settings, team=team)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -158,18 +169,17 @@ def create_app(settings: Settings) -> FastAPI:
         return _error_response(503, str(error), "service_unavailable")
 
     @app.get("/v1/models")
-    def models() -> dict:
-        names = sorted({settings.folio_collection, *collection_names(settings)})
-        ids = [MODEL] + [f"{MODEL}:{name}" for name in names]
+    def models(request: Request) -> dict:
+        ids = libraries.models(_principal(request))
         return {
             "object": "list",
             "data": [{"id": i, "object": "model", "created": 0, "owned_by": "folio"} for i in ids],
         }
 
     @app.post("/v1/chat/completions", response_model=None)
-    def chat(request: ChatRequest) -> dict[str, Any] | StreamingResponse:
+    def chat(request: ChatRequest, http: Request) -> dict[str, Any] | StreamingResponse:
         _check_size(request, settings)
-        parts = libraries.get(request.model)
+        parts = libraries.get(request.model, _principal(http))
         if request.messages[-1].role != "user" or not request.messages[-1].text.strip():
             raise ApiError(400, "the last message must be a non-empty user message", code="invalid_messages")
         session = parts.session()
@@ -186,12 +196,13 @@ def create_app(settings: Settings) -> FastAPI:
         return _completion(answer, request.model, asked)
 
     @app.get("/v1/documents")
-    def documents(model: str = MODEL) -> dict:
-        store = libraries.get(model).store
+    def documents(request: Request, model: str = MODEL) -> dict:
+        store = libraries.get(model, _principal(request)).store
         return {"object": "list", "data": [_document(d) for d in store.documents()]}
 
     @app.post("/v1/documents", response_model=None, summary=f"Ingest one file ({', '.join(ACCEPTED_SUFFIXES)})")
     def upload(
+        request: Request,
         file: UploadFile = File(...),  # noqa: B008 (FastAPI's idiom)
         model: str = MODEL,
         wait: bool = True,
@@ -199,35 +210,45 @@ def create_app(settings: Settings) -> FastAPI:
         """Ingest one file of any format Folio reads (`ACCEPTED_SUFFIXES`: PDF, Word, PowerPoint, Excel, CSV, HTML,
         Markdown, text, EPUB, images); with `wait=false` it is queued instead: 202 and the job's status URL. Another
         format is a 422 that names the accepted suffixes."""
-        parts = libraries.get(model)
+        principal = _principal(request)
+        parts = libraries.get(model, principal, write=True)
         limit = parts.settings.folio_max_upload_mb * 1024 * 1024
         data = file.file.read(limit + 1)  # the body is already capped (_Guard): this caps the file within it
         if len(data) > limit:
             raise ApiError(413, f"larger than the {limit // 2**20} MB limit (FOLIO_MAX_UPLOAD_MB)", code="too_large")
         name = file.filename or "upload"  # the content decides its format (ingest.readers.registry)
+        collection = parts.settings.folio_collection
+        audited = partial(_audited_upload, Ingestor.of(parts).upload, team, principal, _client(request), collection)
         if not wait:
-            collection = parts.settings.folio_collection
-            job = jobs.submit(name, "upload", partial(Ingestor.of(parts).upload, name, data), collection)
+            job = jobs.submit(name, "upload", partial(audited, name, data), collection)
+            if principal is not None:
+                job_owners[job.id] = principal.user.id
             url = f"/v1/jobs/{job.id}"
             return JSONResponse(_job(job), status_code=202, headers={"Location": url})
-        result = Ingestor.of(parts).upload(name, data)
+        result = audited(name, data)
         if result.status == "failed":  # named as sent: the stored name is reduced to safe characters
             raise _refused(name, result)
         return _uploaded(result)
 
     @app.get("/v1/jobs/{job_id}")
-    def job(job_id: int) -> dict:
-        """A queued upload: queued, reading, embedding, then done (with the upload's result) or failed."""
-        found = jobs.job(job_id)
-        if found is None:
+    def job(job_id: int, request: Request) -> dict:
+        """A queued upload: queued, reading, embedding, then done (with the upload's result) or failed. Another
+        user's job is answered as if it did not exist."""
+        found, principal = jobs.job(job_id), _principal(request)
+        if found is None or (principal is not None and job_owners.get(job_id) != principal.user.id):
             raise ApiError(404, f"no upload job {job_id}", code="job_not_found")
         return _job(found)
 
     @app.delete("/v1/documents/{name:path}")
-    def delete(name: str, model: str = MODEL) -> dict:
-        deleted = libraries.get(model).store.delete_document(name)
+    def delete(name: str, request: Request, model: str = MODEL) -> dict:
+        principal = _principal(request)
+        parts = libraries.get(model, principal, write=True)
+        deleted = parts.store.delete_document(name)
         if deleted is None:
             raise ApiError(404, f"no document named '{name}'", code="document_not_found")
+        if principal is not None:
+            team.audit.record(principal.user.name, "delete", parts.settings.folio_collection, deleted.source,
+                              _client(request))  # fmt: skip
         return {"source": deleted.source, "deleted": True}
 
     return app
@@ -247,6 +268,34 @@ def _check_size(request: ChatRequest, settings: Settings) -> None:
                        code="message_too_long")  # fmt: skip
 
 
+def _principal(request: Request) -> Principal | None:
+    """Who the request acts as (set by _Guard once accounts are on); None in the single-user setup."""
+    return getattr(request.state, "principal", None)
+
+
+def _client(request: Request) -> str:
+    """The client's address, for the audit log (behind a reverse proxy: the proxy's)."""
+    return request.client.host if request.client else ""
+
+
+def _audited_upload(
+    upload: Any,
+    team: Team,
+    principal: Principal | None,
+    client: str,
+    collection: str,
+    name: str,
+    data: bytes,
+    steps: Any = None,
+) -> FileResult:
+    """`upload(name, data, steps)` (`steps`: a queued job's progress), written to the audit log (with accounts on)
+    once the file is in."""
+    result = upload(name, data, steps)
+    if principal is not None and result.status != "failed":
+        team.audit.record(principal.user.name, "upload", collection, result.source, client)
+    return result
+
+
 class _Guard:
     """Checks every request before the app reads its body, in this order: the Host header (an IP address,
     localhost or FOLIO_ALLOWED_HOSTS: a web page cannot reach a loopback server through a name of its own), a
@@ -254,15 +303,16 @@ class _Guard:
     preflight), the API key, then the body's size (Content-Length, then a running count while it arrives, so an
     oversized upload is never written to disk) and its pace (FOLIO_BODY_TIMEOUT without a byte: 408)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app: ASGIApp, settings: Settings, team: Team):
+        self.app, self.settings, self.team = app, settings, team
         self.key = settings.folio_api_key.get_secret_value() if settings.folio_api_key else ""
+        self.warned = False  # about the shared key used with accounts on (once a process)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
-        refusal = self._refusal(scope, headers)
+        refusal = self._refusal(scope, headers) or await self._signed(scope, headers)
         if refusal:
             return await refusal(scope, receive, send)
         limit, setting = self._body_limit(scope["path"])
@@ -279,10 +329,29 @@ class _Guard:
         if scope["method"] not in ("GET", "HEAD", "OPTIONS") and _cross_site(headers):
             message = "writes from a web page of another origin are refused"
             return _error_response(403, message, "permission_error", "cross_origin")
+        return None
+
+    async def _signed(self, scope: Scope, headers: Headers) -> JSONResponse | None:
+        """The API key's check: with accounts on, a user's key (or the shared one) whose user goes into the
+        request's state as its principal; without, FOLIO_API_KEY when it is set."""
         given = headers.get("authorization", "")
+        refused = _error_response(401, "a valid API key is required (Authorization: Bearer …)", "authentication_error")
+        try:
+            if await run_in_threadpool(self.team.active):  # the team file: no SQLite call in the event loop
+                secret = given.removeprefix("Bearer ").strip() if given.startswith("Bearer ") else ""
+                principal = await run_in_threadpool(self.team.api_principal, secret) if secret else None
+                if principal is None:
+                    return refused
+                if self.key and not self.warned and hmac.compare_digest(secret.encode(), self.key.encode()):
+                    log.warning("FOLIO_API_KEY is in use while accounts are on: it acts as the first admin (%s); "
+                                "give each client its own key (folio keys create)", principal.user.name)  # fmt: skip
+                    self.warned = True
+                scope.setdefault("state", {})["principal"] = principal
+                return None
+        except FolioError as error:  # the team file cannot be used (from a newer Folio, say): nothing is served
+            return _error_response(503, str(error), "service_unavailable")
         if self.key and not hmac.compare_digest(given.encode(), f"Bearer {self.key}".encode()):
-            message = "a valid API key is required (Authorization: Bearer …)"
-            return _error_response(401, message, "authentication_error")
+            return refused
         return None
 
     def _body_limit(self, path: str) -> tuple[int, str]:
@@ -362,33 +431,52 @@ def _cross_site(headers: Headers) -> bool:
 
 
 class _Libraries:
-    """The components of each collection, opened on first use and kept (models load once)."""
+    """The components of each collection, opened on first use and kept (models load once); with accounts on, only
+    for a principal who may use the collection."""
 
-    def __init__(self, settings: Settings):
-        self._settings = settings
+    def __init__(self, settings: Settings, team: Team):
+        self._settings, self._team = settings, team
         self._open: dict[str, Components] = {}
         self._lock = threading.Lock()
 
-    def get(self, model: str) -> Components:
+    def models(self, principal: Principal | None) -> list[str]:
+        """The model ids this principal may use: `folio` (the configured collection) and `folio:<collection>`."""
+        default = self._settings.folio_collection
+        names = sorted({default, *collection_names(self._settings)})
+        if principal is not None:
+            names = self._team.sharing.visible(principal, names)
+        return [MODEL] * (default in names) + [f"{MODEL}:{name}" for name in names]
+
+    def get(self, model: str, principal: Principal | None = None, write: bool = False) -> Components:
+        """The collection `model` names; 404 for one that does not exist or that `principal` may not read (the
+        same answer: names do not leak), 403 for a write to one they may only read."""
         name, _, collection = model.partition(":")
         if name != MODEL:
             raise ApiError(404, f"the model '{model}' does not exist: use 'folio' or 'folio:<collection>'",
                            code="model_not_found")  # fmt: skip
         default = self._settings.folio_collection
         collection = collection or default
+        access = "write" if principal is None else self._team.sharing.access(principal, collection)
+        if access == "none":
+            raise self._unknown(model, collection, principal)
+        if write and access != "write":
+            raise ApiError(403, f"the model '{model}' may only be read with this key (its user's access, or a "
+                                "read-only key)", "permission_error", "read_only")  # fmt: skip
         with self._lock:
             if collection not in self._open:
                 existing = collection_names(self._settings)
                 if collection != default and collection not in existing:  # asking never creates a collection
-                    known = ", ".join(f"'{MODEL}:{name}'" for name in sorted({default, *existing}))
-                    raise ApiError(404, f"the model '{model}' does not exist: there is no collection "
-                                        f"'{collection}' (the models are '{MODEL}', {known})",
-                                   code="model_not_found")  # fmt: skip
+                    raise self._unknown(model, collection, principal)
                 try:
                     self._open[collection] = open_collection(self._settings, collection)
                 except ConfigError as error:  # a name Chroma refuses: no such model
                     raise ApiError(404, str(error), code="model_not_found") from None
             return self._open[collection]
+
+    def _unknown(self, model: str, collection: str, principal: Principal | None) -> ApiError:
+        known = ", ".join(f"'{name}'" for name in self.models(principal)) or "none"
+        return ApiError(404, f"the model '{model}' does not exist: there is no collection '{collection}' (the "
+                             f"models are {known})", code="model_not_found")  # fmt: skip
 
 
 def _turns(messages: list[ChatMessage]) -> list[tuple[str, str]]:
