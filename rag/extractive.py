@@ -42,6 +42,9 @@ KEY_TERM_SHARE = 0.6
 # Weight of that cosine in a sentence's score: 0.1 raised squad-public's "answer holds gold" 0.818 → 0.832 and left
 # real-docs unchanged; 0.2 and more raised squad further but lost real-docs' table rows and form fields.
 SIMILARITY_WEIGHT = 0.1
+# how ingest.readers name a unit by its kind and number rather than by what it is about ("slide 7", "sheet Q3, rows
+# 12-31", "chapter 6: …", "line 122", "beginning")
+UNIT_KIND = re.compile(r"\b(?:slide|rows?|lines?|chapter|part) [\d-]+|^sheet\b|^(?:beginning|image)$", re.I)
 CLOSENESS_BATCH = 8  # sentences embedded at a time while looking for one close to the question
 QUESTION_WORDS = "who whom whose what when where why which how"
 BE = "is are was were"  # after a question word: the question asks for what follows ("Who is the investigator…")
@@ -149,6 +152,7 @@ def best_quotes(
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
     document_frequency = Counter(t for bag in bags for t in bag & share.keys())
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
+    bags = [bag | _unit_terms(source, page) for (source, _, page), bag in zip(candidates, bags, strict=True)]
     asked = set(asked_terms(question))  # what is asked for counts in full, even where it also names the document
     naming = {s.n: (set(terms(s.context)) & share.keys()) - asked for s in sources}
     scores = _word_scores(question, candidates, bags, share, idf, naming)
@@ -168,6 +172,13 @@ def best_quotes(
         Quote(candidates[i][1], candidates[i][0], candidates[i][2], score)
         for i, score in _choose(candidates, scores, count)
     ]
+
+
+def _unit_terms(source: Source, page: int) -> set[str]:
+    """The words of the heading of the unit a sentence is in (a section, a chapter, a sheet): they say what the
+    sentence is about ("…when calling BZ2_bzCompressInit?" → "It should be a value between 1 and 9" under "§ 3.3.1.
+    BZ2_bzCompressInit"). Section numbers and a unit's kind and number ("slide 7", "rows 12-31") are no heading."""
+    return {t for t in terms(UNIT_KIND.sub(" ", source.unit_name(page))) if not t[:1].isdigit()}
 
 
 def _word_scores(

@@ -55,6 +55,11 @@ class Source(PageSpan):
             return printed or f"part {page}"
         return f"p. {page} (printed {printed})" if printed else f"p. {page}"
 
+    def unit_name(self, page: int) -> str:
+        """The name its reader gave the unit `page` of a file that is not a PDF ("§ 3.3.1. BZ2_bzCompressInit",
+        "slide 7"); "" for a PDF's page or a unit without one."""
+        return "" if self._paged else dict(self.printed).get(page, "")
+
     @property
     def _paged(self) -> bool:
         """Whether the units are pages (a PDF's; other formats' readers name theirs: slides, sheets' rows, sections)."""

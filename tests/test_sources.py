@@ -204,6 +204,19 @@ def test_a_key_term_in_the_context_line_counts_even_where_the_question_asks_for_
     assert best_quotes("Which Ubuntu version is called Noble Numbat?", [other], similarity=_far) == []
 
 
+def test_the_heading_of_a_sentence_s_section_says_what_the_sentence_is_about():
+    first = "The verbosity values of BZ2_bzWriteOpen are those of the compressor."
+    second = "It should be a value between 0 and 4 inclusive."
+    text = f"{first}\n\n{second}"
+    labels = ((3, "§ 3.4.5. BZ2_bzWriteOpen"), (4, "§ 3.3.1. BZ2_bzCompressInit"))
+    manual = Source(1, "manual.docx", text, ((0, 3), (len(first) + 2, 4)), 1.0, printed=labels)
+    question = "Which values may verbosity take when calling BZ2_bzCompressInit?"
+    assert [q.text for q in best_quotes(question, [manual])] == [second, first]
+    pdf = Source(1, "manual.pdf", text, ((0, 3), (len(first) + 2, 4)), 1.0, printed=((4, "iv"),))
+    assert [q.text for q in best_quotes(question, [pdf])] == [first, second]  # a page's printed number: no heading
+    assert (manual.unit_name(4), pdf.unit_name(4)) == ("§ 3.3.1. BZ2_bzCompressInit", "")
+
+
 def test_a_sentence_close_in_meaning_answers_without_most_key_terms_but_is_quoted_only_for_a_shared_word():
     source = Source(1, "a.pdf", "Symptoms include fever, cough and aching muscles.", ((0, 1),), 1.0)
     question = "What are the signs of the illness?"
