@@ -6,6 +6,10 @@ Streamlit runs each session in its own thread, and sqlite3 connections must not 
 
 A file that cannot be used (damaged, read-only, a full disk, from a newer Folio) never stops anyone asking:
 chats are then kept in memory until the process ends, and `unsaved` says why, for the UI and CLI to warn.
+
+With accounts on (rag.team), each chat has an owner (a user's id) and a user lists and opens only theirs; a chat
+without one (single-user, or started by `folio chat`) is the operator's. Schema 2 added the owner column: a file
+of schema 1 gains it when opened, and an older Folio leaves a schema-2 file alone (its chats go on in memory).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from rag.display import inert
 from rag.errors import StoreError
 from rag.sources import Source
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 NEW_CHAT = "New chat"
 TITLE_CHARS = 60
 T = TypeVar("T")
@@ -39,7 +43,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     title TEXT NOT NULL,
     collection TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    owner INTEGER
 );
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,6 +58,8 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
 """
+_COLUMNS = "id, title, collection, created_at, updated_at, owner"  # a Conversation's fields, in order
+_INSERT = f"INSERT INTO conversations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class Conversation:
     collection: str
     created_at: str
     updated_at: str
+    owner: int | None = None  # the id of the user whose chat it is (None: no accounts, or the CLI's)
 
 
 @dataclass(frozen=True)
@@ -92,46 +100,55 @@ class Conversations:
                     newer = f"{path} was written by a newer Folio (schema {version}, this one knows {SCHEMA_VERSION})"
                     self._keep_in_memory(newer, copy=False)
                     return
-                db.executescript(_SCHEMA)
+                _migrate(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (OSError, StoreError) as error:  # damaged, read-only, disk full: what it holds is still shown
             self._keep_in_memory(str(error) if isinstance(error, StoreError) else _failed(path, error), copy=True)
 
-    def start(self, collection: str, title: str = NEW_CHAT) -> Conversation:
-        """A new, empty conversation."""
+    def start(self, collection: str, title: str = NEW_CHAT, owner: int | None = None) -> Conversation:
+        """A new, empty conversation (of the user `owner`, with accounts on)."""
         now = _now()
-        conversation = Conversation(uuid.uuid4().hex[:12], title, collection, now, now)
-        self._use(
-            lambda db: db.execute(
-                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", tuple(asdict(conversation).values())
-            )
-        )
+        conversation = Conversation(uuid.uuid4().hex[:12], title, collection, now, now, owner)
+        self._use(lambda db: db.execute(_INSERT, tuple(asdict(conversation).values())))
         self._seen[conversation.id] = conversation
         return conversation
 
-    def list(self, collection: str | None = None) -> list[Conversation]:
-        """Conversations, most recently used first (only those of `collection`, when given)."""
-        query = "SELECT * FROM conversations"
-        args: tuple[str, ...] = ()
-        if collection is not None:
-            query, args = query + " WHERE collection = ?", (collection,)
+    def list(self, collection: str | None = None, owner: int | None = None) -> list[Conversation]:
+        """Conversations, most recently used first (only those of `collection` and of the user `owner`, when
+        given)."""
+        given = (("collection = ?", collection), ("owner = ?", owner))
+        where = [(clause, value) for clause, value in given if value is not None]
+        query = f"SELECT {_COLUMNS} FROM conversations"
+        if where:
+            query += " WHERE " + " AND ".join(clause for clause, _ in where)
+        args = tuple(value for _, value in where)
         rows = self._use(lambda db: db.execute(query + " ORDER BY updated_at DESC, rowid DESC", args).fetchall())
         listed = [Conversation(*row) for row in rows]
         self._seen |= {conversation.id: conversation for conversation in listed}
         return listed
 
-    def get(self, conversation_id: str) -> Conversation | None:
+    def get(self, conversation_id: str, owner: int | None = None) -> Conversation | None:
+        """The conversation (None if there is none, or if `owner` is given and it is not theirs: open a chat by an
+        id from a request only through this)."""
         row = self._use(
-            lambda db: db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            lambda db: db.execute(f"SELECT {_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         )
-        return Conversation(*row) if row else None
+        conversation = Conversation(*row) if row else None
+        return conversation if conversation and owner in (None, conversation.owner) else None
 
-    def find(self, prefix: str) -> Conversation | None:
-        """The conversation whose id starts with `prefix` ("last" = the most recent), if exactly one does."""
+    def find(self, prefix: str, owner: int | None = None) -> Conversation | None:
+        """The conversation whose id starts with `prefix` ("last" = the most recent), if exactly one does (of the
+        user `owner`, when given)."""
         if prefix == "last":
-            return next(iter(self.list()), None)
-        matches = [c for c in self.list() if c.id.startswith(prefix)]
+            return next(iter(self.list(owner=owner)), None)
+        matches = [c for c in self.list(owner=owner) if c.id.startswith(prefix)]
         return matches[0] if len(matches) == 1 else None
+
+    def adopt(self, owner: int) -> int:
+        """Give the user `owner` every chat that has no owner (the upgrade of a single-user library to accounts);
+        how many."""
+        adopted = "UPDATE conversations SET owner = ? WHERE owner IS NULL"
+        return self._use(lambda db: db.execute(adopted, (owner,)).rowcount)
 
     def rename(self, conversation_id: str, title: str) -> None:
         title = " ".join(title.split())[:TITLE_CHARS] or NEW_CHAT
@@ -223,10 +240,10 @@ class Conversations:
                     db.backup(memory)
         except sqlite3.Error:  # unreadable too: the chats seen so far go on, without their earlier turns
             pass
-        memory.executescript(_SCHEMA)
+        _migrate(memory)
         with memory:
             memory.executemany(
-                "INSERT OR IGNORE INTO conversations VALUES (?, ?, ?, ?, ?)",
+                _INSERT.replace("INSERT", "INSERT OR IGNORE", 1),
                 [tuple(asdict(conversation).values()) for conversation in self._seen.values()],
             )
         memory.execute("PRAGMA foreign_keys = ON")
@@ -242,6 +259,15 @@ class Conversations:
                 yield db
         except sqlite3.Error as error:
             raise StoreError(_failed(self.path, error)) from error
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a file of any earlier schema (or none) to SCHEMA_VERSION's tables: 2 added `conversations.owner`."""
+    db.executescript(_SCHEMA)
+    db.execute("BEGIN IMMEDIATE")  # a second process opening the same old file waits, then finds the column
+    columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+    if "owner" not in columns:
+        db.execute("ALTER TABLE conversations ADD COLUMN owner INTEGER")
 
 
 def open_conversations(data_dir: Path) -> Conversations:

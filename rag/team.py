@@ -9,6 +9,7 @@ library as it is: every collection and every saved chat becomes theirs, nothing 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 TEAM_FILE = "team.sqlite3"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -145,12 +147,19 @@ class Team:
 
     def _adopt(self, admin: User) -> None:
         """The upgrade to accounts: the first admin owns every collection (the configured one too, even before it
-        holds anything)."""
+        holds anything) and every saved chat. Nothing is read or embedded again."""
+        from rag.conversations import open_conversations  # the chats' module imports the answer layer
         from rag.store import collection_names
 
         names = {self.settings.folio_collection, *collection_names(self.settings)}
         for name in self.sharing.adopt(names, admin):
             self.audit.record(SYSTEM, "share", name, f"{admin.name} (owner)")
+        chats = open_conversations(self.settings.folio_data_dir)
+        adopted = chats.adopt(admin.id)
+        if chats.unsaved:  # the file cannot be written (from a newer Folio, say): its chats stay without an owner
+            log.warning("the saved chats were not given to %s: %s", admin.name, chats.unsaved)
+        elif adopted:
+            self.audit.record(SYSTEM, "share", "", f"{adopted} saved chats → {admin.name} (owner)")
 
 
 def open_team(settings: Settings, clock: Callable[[], float] = time.time, hasher: PasswordHasher | None = None) -> Team:

@@ -17,6 +17,7 @@ from ingest import Ingestor
 from rag import create_collection, open_team
 from tests.conftest import make_pdf
 from tests.test_server import _serve
+from tests.test_team_upgrade import sample_data_dir
 
 pytestmark = pytest.mark.slow  # `folio serve` on loopback with real stores, driven over HTTP
 
@@ -25,11 +26,6 @@ PASSWORD = "correct horse"
 SAMPLE = "amazon-rainforest-wikipedia.pdf"  # in the admin's collection 'folio'
 TIDES = "The harbour of Lumen has two high tides a day, at 06:10 and 18:40."
 HANG_GUARD = 600
-
-
-def sample_data_dir(store) -> Path:
-    """The data folder of conftest's copy of the sample library (its keyword index is DATA/chroma/keyword/NAME)."""
-    return store.keywords.folder.parents[2]
 
 
 @pytest.fixture
