@@ -25,11 +25,11 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
-from rag import ConfigError, FolioError, StoreError, inert, load_settings, printable, terminal
+from rag import CLI, ConfigError, FolioError, StoreError, inert, load_settings, printable, terminal
 
 if TYPE_CHECKING:
     from ingest import FileResult, WatchEvent
-    from rag import Answer, ChatSession, Conversations, Embedder, Settings, Store, Team
+    from rag import Action, Answer, ChatSession, Conversations, Embedder, Settings, Store, Team
 
 app = typer.Typer(
     help="Folio: chat with your own documents (PDF, Word, PowerPoint, Excel, CSV, HTML, Markdown, text, EPUB, "
@@ -105,6 +105,8 @@ def ingest(
             report = Ingestor(store, embedder, settings).folders(paths, prune=prune, progress=progress)
     except FolioError as error:
         _fail(error)
+    changes: dict[str, Action] = {"ingested": "upload", "pruned": "delete"}
+    _audit_cli(settings, [(changes[r.status], r.source) for r in report.results if r.status in changes])
     if json_out:
         print(report.to_json())
     else:
@@ -168,12 +170,14 @@ def rm(
 ) -> None:
     """Remove documents and their chunks from the store."""
     try:
-        _, store = _open(load_settings())
+        settings = load_settings()
+        _, store = _open(settings)
         failed = False
         for name in names:
             found = store.matching(name)
             if len(found) == 1:
                 store.delete_document(found[0].source)
+                _audit_cli(settings, [("delete", found[0].source)])
                 console.print(f"removed: {terminal(found[0].source)}")
                 continue
             failed = True
@@ -615,12 +619,14 @@ def serve(
     import uvicorn
 
     from folio_server import create_app
+    from rag import open_team
 
     try:
         settings = load_settings()
+        accounts = open_team(settings).active()  # a team file Folio cannot use stops the start here, in one line
     except FolioError as error:
         _fail(error)
-    if host != "127.0.0.1" and not settings.folio_api_key:
+    if host != "127.0.0.1" and not settings.folio_api_key and not accounts:  # with accounts, keys are needed
         errors.print(f"[yellow]note:[/yellow] listening on {terminal(host)} without FOLIO_API_KEY")
     errors.print(f"Folio API on http://{terminal(host)}:{port}/v1 (model 'folio')", highlight=False)
     stop = threading.Event()
@@ -644,6 +650,20 @@ app.add_typer(keys_app, name="keys")
 PASSWORD_STDIN = typer.Option("--password-stdin", help="Read the password from the first line of stdin (scripts).")
 USER_OPTION = typer.Option("--user", metavar="USER", help="A user's name.")
 GROUP_OPTION = typer.Option("--group", metavar="GROUP", help="A group's name.")
+
+
+def _audit_cli(settings: Settings, changes: list[tuple[Action, str]]) -> None:
+    """With accounts on, the documents a command added or removed go to the audit log (actor "cli"); a team file
+    that cannot be written is a warning, never a failed ingest."""
+    from rag import open_team
+
+    try:
+        team = open_team(settings)
+        if changes and team.active():
+            for action, source in changes:
+                team.audit.record(CLI, action, settings.folio_collection, source)
+    except FolioError as error:
+        errors.print(f"[yellow]warning:[/yellow] not in the audit log: {terminal(str(error))}", soft_wrap=True)
 
 
 def _team() -> Team:

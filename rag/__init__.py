@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (at run time t
     from rag.access import SignInLimits  # noqa: F401
     from rag.accounts import SignInRefused, SignInThrottle, User  # noqa: F401
     from rag.answer import Answer, ChatSession, Done, Error, Event, Sources, Token  # noqa: F401
-    from rag.audit import AuditEntry  # noqa: F401
+    from rag.audit import CLI, Action, AuditEntry  # noqa: F401
     from rag.citations import cited_sentences  # noqa: F401
     from rag.components import Components, create_collection, open_collection, open_components  # noqa: F401
     from rag.config import Settings, load_settings  # noqa: F401
@@ -45,7 +45,9 @@ _HOMES = {
     "SignInRefused": "rag.accounts",
     "SignInThrottle": "rag.accounts",
     "User": "rag.accounts",
+    "Action": "rag.audit",
     "AuditEntry": "rag.audit",
+    "CLI": "rag.audit",
     "ApiKey": "rag.keys",
     "Grant": "rag.sharing",
     "Principal": "rag.sharing",

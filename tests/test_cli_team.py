@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from folio_cli import app
 from rag import Principal, SignInThrottle, load_settings, open_team
+from tests.conftest import make_pdf
 
 PASSWORD = "correct horse"
 
@@ -93,3 +94,20 @@ def test_share_unshare_keys_and_audit(folio, settings):
     assert len(json.loads(folio("audit", "--json", "--limit", "2").stdout)) == 2
     shown = folio("audit").stdout
     assert "key_revoke" in shown and secret not in shown and PASSWORD not in shown
+
+
+def test_ingest_and_rm_go_to_the_audit_log_once_accounts_are_on(folio, tmp_path):
+    docs = tmp_path / "docs"
+    make_pdf(docs / "moons.pdf", ["Titan is the largest moon of Saturn."])
+    assert folio("ingest", str(docs)).returncode == 0
+    assert folio("audit", "--json").stdout.strip() == "[]"  # single-user: no audit log, no team file
+    folio("users", "add", "ada", "--admin", "--password-stdin", stdin=PASSWORD)
+    make_pdf(docs / "tides.pdf", ["The harbour has two high tides a day."])
+    assert folio("ingest", str(docs)).returncode == 0  # moons.pdf unchanged: not an upload
+    assert folio("rm", "moons").returncode == 0
+    entries = json.loads(folio("audit", "--json").stdout)
+    assert [(e["actor"], e["action"], e["collection"], e["target"]) for e in entries[:2]] == [
+        ("cli", "delete", "folio", "moons.pdf"),
+        ("cli", "upload", "folio", "tides.pdf"),
+    ]
+    assert "Titan" not in json.dumps(entries)
