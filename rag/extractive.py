@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rag.acronyms import acronyms, spelled_out
 from rag.config import HISTORY_WEIGHT
 from rag.sentences import FIELD_LABEL, ROW_HEADER_SEPARATOR
 from rag.sources import Source
@@ -152,7 +153,11 @@ def best_quotes(
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
     document_frequency = Counter(t for bag in bags for t in bag & share.keys())
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
-    bags = [bag | _unit_terms(source, page) for (source, _, page), bag in zip(candidates, bags, strict=True)]
+    spelled = spelled_out(question)
+    bags = [
+        bag | _unit_terms(source, page) | {t for word in acronyms(sentence) & spelled.keys() for t in spelled[word]}
+        for (source, sentence, page), bag in zip(candidates, bags, strict=True)
+    ]
     asked = set(asked_terms(question))  # what is asked for counts in full, even where it also names the document
     naming = {s.n: (set(terms(s.context)) & share.keys()) - asked for s in sources}
     scores = _word_scores(question, candidates, bags, share, idf, naming)

@@ -217,6 +217,27 @@ def test_the_heading_of_a_sentence_s_section_says_what_the_sentence_is_about():
     assert (manual.unit_name(4), pdf.unit_name(4)) == ("§ 3.3.1. BZ2_bzCompressInit", "")
 
 
+def test_an_acronym_in_a_row_s_column_names_or_in_capitals_stands_for_the_words_a_question_spells_out():
+    rows = (
+        "version: 18.04 LTS; codename: Bionic Beaver; eol: 2023-05-31; eol-esm: 2028-04-26\n"
+        "version: 18.10; codename: Cosmic Cuttlefish; eol: 2019-07-18"
+    )
+    question = "When does expanded security maintenance end for Ubuntu 18.04?"
+    source = Source(1, "ubuntu-releases.csv", rows, ((0, 2),), 1.0, context="ubuntu releases")
+    [first, *_] = best_quotes(question, [source], similarity=_far)
+    assert first.text.startswith("version: 18.04 LTS")
+    unnamed = Source(
+        1, "ubuntu-releases.csv", rows.replace("eol-esm", "eol-x"), ((0, 2),), 1.0, context="ubuntu releases"
+    )
+    assert best_quotes(question, [unnamed], similarity=_far) == []  # without the acronym: too few key terms
+    report = Source(1, "r.pdf", "The NTSB found a fuel leak.\nThe pilot found the fuel gauge broken.", ((0, 1),), 1.0)
+    [first, *_] = best_quotes("What did the National Transportation Safety Board find about the fuel?", [report])
+    assert first.text == "The NTSB found a fuel leak."
+    codes = Source(1, "iso.xlsx", "Code: LI; Country: Liechtenstein\nCode: CD; Country: Congo", ((0, 1),), 1.0)
+    [first, *_] = best_quotes("Which country has the two-letter ISO 3166 code CD?", [codes])  # LI: two letters
+    assert first.text == "Code: CD; Country: Congo"
+
+
 def test_a_sentence_close_in_meaning_answers_without_most_key_terms_but_is_quoted_only_for_a_shared_word():
     source = Source(1, "a.pdf", "Symptoms include fever, cough and aching muscles.", ((0, 1),), 1.0)
     question = "What are the signs of the illness?"
