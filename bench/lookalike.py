@@ -1,7 +1,10 @@
-"""`python -m bench.lookalike SETS CONFIG [CONFIG ...]`: retrieval-time settings of `Retriever` on the bench stores.
+"""`python -m bench.lookalike [--reading JSON] SETS CONFIG [CONFIG ...]`: retrieval-time settings of `Retriever` on
+the bench stores.
 
 SETS: comma-separated set names (squad-public 600 questions, as the bench samples it); CONFIG: a JSON object of
-`Retriever` keyword arguments (`'{}'` for the defaults, `'{"heading_weight": 0, "scoped_candidates": 20}'`). Each
+`Retriever` keyword arguments (`'{}'` for the defaults, `'{"heading_weight": 0, "scoped_candidates": 20}'`);
+`--reading`: ReadLimits fields for the stores (`'{"reader": "pypdf"}'`: stores read by pypdf alone, kept beside the
+default ones). Each
 line: the set's metrics at k=5 and its tune / check halves (rag.evaluate.split_files) on page hit@5 or hit@5.
 The stores are the bench's (bench.stores, kept under FOLIO_BENCH_CACHE); only files not stored yet are ingested,
 so on a warm cache this is query-only (finance-dev's ingest takes 30 to 75 minutes on 2 loaded cores).
@@ -21,9 +24,9 @@ K = 5
 SQUAD_SAMPLE = 600  # what `bench quality --limit 600` measures
 
 
-def measure(names: list[str], configs: list[dict]) -> None:
+def measure(names: list[str], configs: list[dict], reading: dict | None = None) -> None:
     for dataset in [d for d in DATASETS if d.name in names]:
-        parts = open_library(dataset).parts
+        parts = open_library(dataset, reading).parts
         questions = dataset.load(SQUAD_SAMPLE if dataset.name == "squad-public" else None)
         tune, check = (set(half) for half in split_files(dataset.pdfs))
         halves = {
@@ -48,6 +51,10 @@ def _line(name: str, config: dict, retriever: Retriever, halves: dict) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    arguments = sys.argv[1:]
+    reading = json.loads(arguments.pop(1)) if arguments[:1] == ["--reading"] and len(arguments) > 1 else None
+    if reading is not None:
+        arguments.pop(0)
+    if len(arguments) < 2:
         sys.exit(__doc__)
-    measure(sys.argv[1].split(","), [json.loads(c) for c in sys.argv[2:]])
+    measure(arguments[0].split(","), [json.loads(c) for c in arguments[1:]], reading)
