@@ -100,7 +100,7 @@ def test_ask_answers_offline_with_sources_as_json(tmp_path, run):
 
 
 def small_dataset(tmp_path) -> Path:
-    """Two SQuAD PDFs, every 20th of their questions and one document-level question."""
+    """Two SQuAD PDFs, every 80th of their questions and one document-level question."""
     dataset = tmp_path / "set"
     (dataset / "pdfs").mkdir(parents=True)
     for name in ("00_Super_Bowl_50.pdf", "16_Amazon_rainforest.pdf"):
@@ -111,7 +111,7 @@ def small_dataset(tmp_path) -> Path:
         if json.loads(line)["file"] in ("00_Super_Bowl_50.pdf", "16_Amazon_rainforest.pdf")
     ]
     document_level = {"question": "Which team won Super Bowl 50?", "files": ["00_Super_Bowl_50.pdf"]}
-    (dataset / "questions.jsonl").write_text("\n".join([*lines[::20], json.dumps(document_level)]))
+    (dataset / "questions.jsonl").write_text("\n".join([*lines[::80], json.dumps(document_level)]))
     return dataset
 
 

@@ -1,7 +1,7 @@
 """Seeded mutation fuzzing through the real `folio ingest`: no mutant crashes a run or damages the store.
 
 Mutants (bit flips, truncation, splicing, duplicated and swapped objects) of small real PDFs, in batches of 20,
-each batch with an untouched control file, for as long as a time budget allows (FOLIO_FUZZ_BUDGET_S, 25 s: at
+each batch with an untouched control file, for as long as a time budget allows (FOLIO_FUZZ_BUDGET_S, 15 s: at
 least one batch; a faster machine tries more). The seed changes every day (the UTC date), so the runs together
 cover far more mutants than one run could; it is in the test's id and in pytest's header, and
 `FOLIO_FUZZ_SEED=N pytest tests/test_fuzz.py` repeats a run (the same mutants in the same order). A mutant that
@@ -36,7 +36,7 @@ SEEDS = [
     CONTROL,
     *(REAL / name for name in ["20080102X00002.pdf", "NCT06155240_Prot_SAP_000.pdf", "NCT06155955_Prot_SAP_000.pdf"]),
 ]
-BUDGET_S = float(os.environ.get("FOLIO_FUZZ_BUDGET_S", "25"))  # work, not a deadline: no batch is cut short
+BUDGET_S = float(os.environ.get("FOLIO_FUZZ_BUDGET_S", "15"))  # work, not a deadline: no batch is cut short
 BATCH = 20
 SEED = fuzz_seed()
 
