@@ -48,6 +48,13 @@ def pytest_report_header(config) -> str:
     return f"fuzz seed: {fuzz_seed()} (FOLIO_FUZZ_SEED={fuzz_seed()} repeats the fuzz test's mutants)"
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: one worker more than the cores this process may use. Many tests wait on a process they started (a
+    server coming up, a browser page, a deadline), and with one worker per core the two cores were idle a quarter of
+    a clean-clone run (CI: 11 min 39 s of CPU in 8 min 43 s on 2 cores)."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 WHOLE_FILE_MARK = re.compile(r"^pytestmark = \[?\s*pytest\.mark\.(slow|browser)\b", re.MULTILINE)
 
 
