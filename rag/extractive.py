@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from rag.acronyms import acronyms, spelled_out
 from rag.config import HISTORY_WEIGHT
+from rag.dates import iso_dates
 from rag.sentences import FIELD_LABEL, ROW_HEADER_SEPARATOR
 from rag.sources import Source
 from rag.terms import terms
@@ -153,9 +154,9 @@ def best_quotes(
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
     document_frequency = Counter(t for bag in bags for t in bag & share.keys())
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
-    spelled = spelled_out(question)
+    spelled, dates = spelled_out(question), iso_dates(question)
     bags = [
-        bag | _unit_terms(source, page) | {t for word in acronyms(sentence) & spelled.keys() for t in spelled[word]}
+        bag | _unit_terms(source, page) | _written_otherwise(sentence, spelled, dates)
         for (source, sentence, page), bag in zip(candidates, bags, strict=True)
     ]
     asked = set(asked_terms(question))  # what is asked for counts in full, even where it also names the document
@@ -184,6 +185,14 @@ def _unit_terms(source: Source, page: int) -> set[str]:
     sentence is about ("…when calling BZ2_bzCompressInit?" → "It should be a value between 1 and 9" under "§ 3.3.1.
     BZ2_bzCompressInit"). Section numbers and a unit's kind and number ("slide 7", "rows 12-31") are no heading."""
     return {t for t in terms(UNIT_KIND.sub(" ", source.unit_name(page))) if not t[:1].isdigit()}
+
+
+def _written_otherwise(sentence: str, spelled: dict[str, list[str]], dates: dict[str, list[str]]) -> set[str]:
+    """The question's words that `sentence` writes another way: as an acronym (`spelled`: "expanded security
+    maintenance" → "eol-esm: 2028-04-26", rag.acronyms) or a date as tables write it (`dates`: "6 July 2019" →
+    2019-07-06, rag.dates)."""
+    held = {t for word in acronyms(sentence) & spelled.keys() for t in spelled[word]}
+    return held | {t for date, words in dates.items() if date in sentence for t in words}
 
 
 def _word_scores(

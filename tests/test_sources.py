@@ -238,6 +238,18 @@ def test_an_acronym_in_a_row_s_column_names_or_in_capitals_stands_for_the_words_
     assert first.text == "Code: CD; Country: Congo"
 
 
+def test_a_date_the_question_writes_in_words_is_found_as_a_table_writes_it():
+    rows = (
+        "version: 9; codename: Stretch; release: 2017-06-17; eol: 2020-07-18\n"
+        "version: 10; codename: Buster; release: 2019-07-06; eol: 2022-09-10"
+    )
+    source = Source(1, "debian-releases.csv", rows, ((0, 1),), 1.0, context="debian releases")
+    for question in ("Which Debian release came out on 6 July 2019?", "Which Debian release came out on July 6, 2019?"):
+        [first, *_] = best_quotes(question, [source], similarity=_far)
+        assert first.text.startswith("version: 10; codename: Buster"), question
+    assert best_quotes("Which Debian release came out on 7 June 2019?", [source], similarity=_far) == []
+
+
 def test_a_sentence_close_in_meaning_answers_without_most_key_terms_but_is_quoted_only_for_a_shared_word():
     source = Source(1, "a.pdf", "Symptoms include fever, cough and aching muscles.", ((0, 1),), 1.0)
     question = "What are the signs of the illness?"
