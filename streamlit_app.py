@@ -3,6 +3,12 @@
 Calls the public APIs of `rag` and `ingest` only; every FolioError is shown as a message. Nothing lives
 only in the page: chats are in SQLite (a reload or a restart brings them back with their sources), and
 ingestion runs in a background queue that no click can cancel.
+
+With accounts on (`folio users add`), nothing shows before a sign-in (a name and password, or the identity
+provider's button), and every path checks the signed-in user's access to the collection when it acts, not only
+when it draws a control: the collection picker, asking, the document list, sources and page images, chats (only
+the user's own) and their downloads; uploads, deletes and re-indexing need write access. Without accounts the UI
+is the single-user one it always was (FOLIO_PASSWORD included).
 """
 
 from __future__ import annotations
@@ -20,11 +26,29 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rag import FolioError, SignInLimits, html_text, inert, label, literal, load_settings
+from rag import (
+    OIDC_PROVIDER,
+    FolioError,
+    Principal,
+    SignInLimits,
+    SignInRefused,
+    SignInThrottle,
+    Team,
+    User,
+    html_text,
+    inert,
+    label,
+    literal,
+    load_settings,
+    oidc_enabled,
+    open_team,
+    provider_member,
+    provider_session_over,
+)
 
 if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see main)
     from ingest import IngestJobs
-    from rag import ChatModel, ChatSession, Components, Conversations, DocumentRecord, Message, Settings, Source
+    from rag import Action, ChatModel, ChatSession, Components, Conversations, DocumentRecord, Message, Settings, Source
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
 SEARCHING = "_Searching your documents…_"
@@ -72,6 +96,124 @@ def sign_in_limits(_clock: Callable[[], float]) -> SignInLimits:
     return SignInLimits(_clock)
 
 
+@st.cache_resource(show_spinner=False)
+def sign_in_throttle(_clock: Callable[[], float]) -> SignInThrottle:
+    """Failed sign-ins per account and per client, over every browser session of this server process."""
+    return SignInThrottle(_clock)
+
+
+@st.cache_resource(show_spinner=False)
+def team(data_dir: str) -> Team:
+    """The accounts, sharing and audit log of the data folder (one per process: it keeps the dummy hash that makes
+    an unknown name as slow to refuse as a known one)."""
+    return open_team(load_settings())
+
+
+def client_address() -> str:
+    address = st.context.ip_address  # None on loopback; not a str outside a real server (AppTest)
+    return address if isinstance(address, str) else "local"
+
+
+class Access:
+    """The signed-in user of this page run (None without accounts) and what they may do, asked again at every
+    action: a control drawn for a user who may write is no proof that they still may when it is clicked."""
+
+    def __init__(self, team: Team | None, user: User | None):
+        self.team, self.user = team, user
+
+    def visible(self, names: list[str]) -> list[str]:
+        """Those of `names` the user may read (all of them without accounts)."""
+        if self.team is None or self.user is None:
+            return sorted(set(names))
+        return self.team.sharing.visible(Principal(self.user), names)
+
+    def may(self, collection: str, wanted: str = "read") -> bool:
+        if self.team is None or self.user is None:
+            return True
+        found = self.team.sharing.access(Principal(self.user), collection)
+        return found == "write" or found == wanted == "read"
+
+    @property
+    def owner(self) -> int | None:
+        """The owner of this user's chats (None without accounts: every chat)."""
+        return self.user.id if self.user else None
+
+    def record(self, action: Action, collection: str, target: str = "") -> None:
+        """Write an action to the audit log (with accounts on)."""
+        if self.team is not None and self.user is not None:
+            self.team.audit.record(self.user.name, action, collection, target, client_address())
+
+
+READ_ONLY = "You may only read this collection: uploads, deletes and re-indexing need write access."
+
+
+def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -> User:
+    """The user of this browser session's unexpired Folio session; otherwise the sign-in page (the form, and the
+    identity provider's button when configured), and nothing else of the app."""
+    token = st.session_state.get("session_token", "")
+    user = team.accounts.session_user(token) if token else None
+    if user is not None:
+        return user
+    st.session_state.pop("session_token", None)
+    provider = oidc_enabled(settings)
+    provider_user = provider and st.user.get("is_logged_in") is True
+    if provider_user:
+        claims = st.user.to_dict()
+        if provider_session_over(claims, settings.folio_session_hours):
+            st.logout()  # the provider's sign-in is older than FOLIO_SESSION_HOURS: sign in there again
+            st.stop()
+        user = provider_member(team, claims, settings.folio_oidc_groups_claim)
+        if user is not None:
+            st.session_state.session_token = team.accounts.start_session(user)
+            team.audit.record(user.name, "signin", client=client_address())
+            return user
+        who = str(claims.get("email") or claims.get("sub") or "?")
+        team.audit.record(who, "signin_failed", client=client_address())
+    st.title("Folio")
+    st.write("Sign in to see your documents and chats.")
+    if provider_user:  # a disabled user: the provider knows them, Folio lets them not in
+        st.error("This account cannot sign in to Folio. Ask your Folio admin.")
+        st.button("Sign out of the identity provider", on_click=st.logout)
+        st.stop()
+    with st.form("sign-in"):
+        name = st.text_input("Name")
+        typed = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in") and name and typed:
+            try:
+                _, token = team.sign_in(name, typed, client_address(), sign_in_throttle(clock))
+            except SignInRefused as refused:
+                st.error(str(refused))  # the same words for an unknown name, a wrong password, a disabled user
+            else:
+                st.session_state.session_token = token
+                st.rerun()
+    if provider:
+        st.button(f"Sign in with {settings.folio_oidc_name}", on_click=st.login, args=(OIDC_PROVIDER,))
+    st.stop()
+
+
+def sign_out(team: Team, user: User) -> None:
+    """End the Folio session (and the identity provider's cookie, for a provider's user)."""
+    team.accounts.end_session(st.session_state.pop("session_token", ""))
+    team.audit.record(user.name, "signout", client=client_address())
+    for key in ("sessions", "pending_questions", "only_documents"):
+        st.session_state.pop(key, None)
+    st.query_params.clear()
+    if user.provider and st.user.get("is_logged_in") is True:
+        st.logout()  # to the provider's sign-out, then back to the sign-in page
+        st.stop()
+    st.rerun()
+
+
+def account_panel(access: Access) -> None:
+    """Who is signed in, and the sign-out button (nothing without accounts)."""
+    if access.team is None or access.user is None:
+        return
+    user = access.user
+    st.caption(f"Signed in as **{literal(user.display_name or user.name)}** ({literal(user.name)})")
+    if st.button("Sign out", key="sign-out"):
+        sign_out(access.team, user)
+
+
 def require_password(password: str, limits: SignInLimits) -> None:
     """With FOLIO_PASSWORD set, nothing of the app shows before the right password; wrong ones slow down the
     next tries of the same client (its address) and of everyone (see rag.access)."""
@@ -99,7 +241,7 @@ def require_password(password: str, limits: SignInLimits) -> None:
 # documents --------------------------------------------------------------------------------------
 
 
-def upload_panel(parts: Components, jobs: IngestJobs) -> None:
+def upload_panel(parts: Components, jobs: IngestJobs, access: Access) -> None:
     """Files chosen here are queued by the button's callback, which runs before anything else can interrupt
     the page (a question asked right after the click must not cancel the upload); the uploader is then emptied."""
     limit = parts.settings.folio_max_upload_mb
@@ -111,27 +253,46 @@ def upload_panel(parts: Components, jobs: IngestJobs) -> None:
     kinds = ", ".join(suffix.lstrip(".") for suffix in ACCEPTED_SUFFIXES)
     st.file_uploader(f"Add documents (up to {limit} MB each)", accept_multiple_files=True, key=key, help=kinds)
     if st.session_state.get(key):
-        st.button("Ingest uploaded files", type="primary", on_click=queue_uploads, args=(parts, jobs, key))
+        st.button("Ingest uploaded files", type="primary", on_click=queue_uploads, args=(parts, jobs, key, access))
 
 
-def queue_uploads(parts: Components, jobs: IngestJobs, key: str) -> None:
+def queue_uploads(parts: Components, jobs: IngestJobs, key: str, access: Access) -> None:
     from ingest import Ingestor
 
+    collection = parts.settings.folio_collection
+    if not access.may(collection, "write"):
+        st.session_state.refused = READ_ONLY
+        return
     ingestor = Ingestor.of(parts)
     for file in st.session_state.get(key) or []:
         name, data = file.name, file.getvalue()
-        jobs.submit(name, "upload", partial(ingestor.upload, name, data), parts.settings.folio_collection)
+        jobs.submit(name, "upload", partial(ingestor.upload, name, data), collection)
+        access.record("upload", collection, name)
     st.session_state.uploads += 1  # a new, empty uploader
 
 
-def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord) -> None:
+def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord, access: Access) -> None:
     from ingest import Ingestor
 
+    collection = parts.settings.folio_collection
+    if not access.may(collection, "write"):
+        st.session_state.refused = READ_ONLY
+        return
     ingestor = Ingestor.of(parts)
-    jobs.submit(doc.source, "re-index", partial(ingestor.reindex, doc), parts.settings.folio_collection)
+    jobs.submit(doc.source, "re-index", partial(ingestor.reindex, doc), collection)
+    access.record("reindex", collection, doc.source)
 
 
-def watched_panel(settings: Settings) -> None:
+def delete_document(parts: Components, source: str, access: Access) -> None:
+    collection = parts.settings.folio_collection
+    if not access.may(collection, "write"):
+        st.session_state.refused = READ_ONLY
+        return
+    parts.store.delete_document(source)
+    access.record("delete", collection, source)
+
+
+def watched_panel(settings: Settings) -> None:  # the server's folders: shown to admins only, with accounts
     """Folders kept in sync (`folio watch`, `folio up --watch`) and their last sync."""
     from ingest import watched_folders
 
@@ -180,21 +341,25 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def document_panel(parts: Components, jobs: IngestJobs, documents: list[DocumentRecord]) -> list[str]:
-    """List documents with Delete (confirmed) and Re-index; returns the documents the chat is restricted to."""
+def document_panel(parts: Components, jobs: IngestJobs, documents: list[DocumentRecord], access: Access) -> list[str]:
+    """List documents with Delete (confirmed) and Re-index (for users who may write); returns the documents the
+    chat is restricted to."""
     if not documents:
         st.caption("No documents yet.")
         return []
+    writer = access.may(parts.settings.folio_collection, "write")
     confirming = st.session_state.get("confirm_delete")
     for doc in documents:
         counts = f"{counted(doc.pages, 'page')} · {counted(doc.chunks, 'chunk')}"
         what = f"{label(doc.identity.label)}  \n" if doc.identity and doc.identity.label else ""
         st.markdown(f"**{literal(doc.source)}**  \n{what}{counts} · {doc.ingested_at[:16]}")
+        if not writer:
+            continue
         if confirming == doc.source:
             st.warning(f"Delete {literal(doc.source)} and its chunks?")
             yes, no = st.columns(2)
             if yes.button("Delete", key=f"rm-yes-{doc.source}", type="primary"):
-                parts.store.delete_document(doc.source)
+                delete_document(parts, doc.source, access)
                 st.session_state.confirm_delete = None
                 st.rerun()
             if no.button("Keep", key=f"rm-no-{doc.source}"):
@@ -206,7 +371,7 @@ def document_panel(parts: Components, jobs: IngestJobs, documents: list[Document
             st.session_state.confirm_delete = doc.source
             st.rerun()
         if doc.path and right.button("Re-index", key=f"re-{doc.source}", help="Read the file again and re-embed it"):
-            queue_reindex(parts, jobs, doc)
+            queue_reindex(parts, jobs, doc, access)
             st.rerun()
     names = [d.source for d in documents]
     kept = [name for name in st.session_state.get("only_documents", []) if name in names]
@@ -217,15 +382,17 @@ def document_panel(parts: Components, jobs: IngestJobs, documents: list[Document
 # chats ------------------------------------------------------------------------------------------
 
 
-def chat_panel(chats: Conversations, collection: str) -> str | None:
-    """Start, switch, rename and delete chats; returns the open chat's id (None: a new chat, not saved yet)."""
+def chat_panel(chats: Conversations, collection: str, owner: int | None) -> str | None:
+    """Start, switch, rename and delete the user's chats (`owner`; every chat without accounts); returns the open
+    chat's id (None: a new chat, not saved yet)."""
     current = st.query_params.get("chat")
     if st.button("New chat", use_container_width=True):
         st.query_params.pop("chat", None)
         st.rerun()
-    listed = chats.list(collection)
-    if current and current not in {c.id for c in listed}:
-        current = None  # deleted, or from another collection
+    listed = chats.list(collection, owner=owner)
+    opened = chats.get(current, owner=owner) if current else None  # a chat id from the address: only through get
+    if current and (opened is None or opened.collection != collection):
+        current = None  # deleted, from another collection, or another user's
     if listed:
         ids: list[str | None] = [None, *(c.id for c in listed)] if current is None else [c.id for c in listed]
         titles = {c.id: c.title for c in listed} | {None: "(new chat)"}
@@ -330,6 +497,7 @@ def ask(
     documents: list[str],
     top_k: int,
     llm: ChatModel | None = None,
+    owner: int | None = None,
 ) -> str:
     """Stream the answer to the first pending question into the page, then save the turn; returns the chat's id.
 
@@ -340,7 +508,7 @@ def ask(
 
     question = pending[0]
     if chat_id is None:
-        chat_id = chats.start(parts.settings.folio_collection).id
+        chat_id = chats.start(parts.settings.folio_collection, owner=owner).id
         st.query_params["chat"] = chat_id
     session = chat_session(parts, chats, chat_id)
     session.choose(top_k=top_k, llm=llm)
@@ -384,17 +552,35 @@ def chat_session(parts: Components, chats: Conversations, chat_id: str) -> ChatS
 # page -------------------------------------------------------------------------------------------
 
 
-def main(clock: Callable[[], float] = time.monotonic) -> None:
-    settings = load_settings()
+def signed_in(settings: Settings, clock: Callable[[], float]) -> Access:
+    """Who uses this page: with accounts on, the signed-in user (the sign-in page until there is one); without, no
+    one in particular (behind FOLIO_PASSWORD when set)."""
+    accounts = team(str(settings.folio_data_dir))
+    if accounts.active():
+        user = signed_in_user(accounts, settings, clock)
+        return Access(accounts, user)
     password = settings.folio_password.get_secret_value() if settings.folio_password else ""
     require_password(password, sign_in_limits(clock))
+    return Access(None, None)
+
+
+def main(clock: Callable[[], float] = time.monotonic) -> None:
+    settings = load_settings()
+    access = signed_in(settings, clock)
     st.title("Folio")
+    collection = chosen_collection(settings, access)
+    if collection is None:  # with accounts: nothing of this library is theirs yet
+        with st.sidebar:
+            account_panel(access)
+            collection_panel(settings, settings.folio_collection, access)
+        st.info("No collection is shared with you yet: ask your Folio admin, or create your own in the sidebar.")
+        st.stop()
     st.chat_input("Ask about your documents", key="question", on_submit=keep_question)
     loading = st.empty()
     if not st.session_state.get("loaded"):
         loading.info("Loading the embedding model and the store…")
     try:
-        parts = components(chosen_collection(settings))
+        parts = components(collection)
         chats = conversations(str(parts.settings.folio_data_dir))
     except FolioError as error:
         loading.error(literal(str(error)))
@@ -408,16 +594,21 @@ def main(clock: Callable[[], float] = time.monotonic) -> None:
     files = {record.source: record for record in documents}
 
     with st.sidebar:
-        chat_id = chat_panel(chats, parts.settings.folio_collection)
+        account_panel(access)
+        chat_id = chat_panel(chats, collection, access.owner)
         st.subheader("Settings")
         llm = model_panel(parts)
         top_k = st.slider("Sources per question (top-k)", 1, 15, parts.settings.folio_top_k)
-        collection_panel(parts)
+        collection_panel(parts.settings, collection, access)
         st.subheader("Documents")
-        upload_panel(parts, jobs)
-        job_panel(jobs, parts.settings.folio_collection)
-        watched_panel(parts.settings)
-        selected = document_panel(parts, jobs, documents)
+        if refused := st.session_state.pop("refused", ""):
+            st.error(refused)
+        if access.may(collection, "write"):
+            upload_panel(parts, jobs, access)
+        job_panel(jobs, collection)
+        if access.user is None or access.user.is_admin:
+            watched_panel(parts.settings)
+        selected = document_panel(parts, jobs, documents, access)
 
     pending = st.session_state.setdefault("pending_questions", [])
     saved = chats.messages(chat_id) if chat_id else []
@@ -427,7 +618,7 @@ def main(clock: Callable[[], float] = time.monotonic) -> None:
         with st.chat_message(message.role):
             show_message(message, files)
     if pending:
-        chat_id = ask(parts, chats, chat_id, pending, selected, top_k, llm)
+        chat_id = ask(parts, chats, chat_id, pending, selected, top_k, llm, access.owner)
         st.rerun()  # draw the saved turn like every other, with its sources
     if chat_id:
         with st.sidebar:
@@ -463,36 +654,46 @@ def served_models(base_url: str, _llm: ChatModel) -> list[str]:
     return _llm.models()
 
 
-def collection_panel(parts: Components) -> None:
-    """Switch to another collection (a separate library with its own chats), or start a new one."""
+def collection_panel(settings: Settings, current: str, access: Access) -> None:
+    """Switch to another collection the user may read (a separate library with its own chats), or start a new one
+    (its creator's)."""
     from rag import collection_names, create_collection
 
-    current = parts.settings.folio_collection
-    names = sorted({current, *collection_names(parts.settings)})
-    chosen = st.selectbox("Collection", names, index=names.index(current))
-    if chosen != current:
-        open_collection(chosen)
+    names = access.visible([settings.folio_collection, *collection_names(settings)])
+    if current in names:
+        chosen = st.selectbox("Collection", names, index=names.index(current))
+        if chosen != current:
+            open_collection(chosen)
     with st.expander("New collection"):
         name = st.text_input("Name", key="new-collection").strip()
         if st.button("Create and open", key="create-collection") and name:
             try:
+                if name not in names and name in collection_names(settings):
+                    raise FolioError(f"there is already a collection named '{name}'")  # another's: not opened
                 create_collection(load_settings(), name)  # the one place the UI creates one (FOLIO_MAX_COLLECTIONS)
+                if access.team is not None and access.user is not None and name not in names:
+                    access.team.sharing.set_owner(name, access.user)
                 open_collection(name)
             except FolioError as error:
                 st.error(literal(str(error)))
 
 
-def chosen_collection(settings: Settings) -> str:
-    """The collection the address bar names, if it exists; otherwise the configured one, with a notice (a
-    mistyped or stale link never creates a collection: that is the sidebar's "Create and open")."""
+def chosen_collection(settings: Settings, access: Access) -> str | None:
+    """The collection the address bar names, if it exists and the user may read it; otherwise the configured one
+    (or, with accounts, the first the user may read; None if there is none), with a notice that names no
+    collection the user may not see (a mistyped or stale link never creates a collection: that is the sidebar's
+    "Create and open")."""
     from rag import collection_names
 
     asked, default = st.query_params.get("collection"), settings.folio_collection
-    if not asked or asked == default or asked in collection_names(settings):
-        return asked or default
-    st.warning(f"There is no collection named '{literal(asked)}': showing '{literal(default)}' instead.")
+    names = access.visible([default, *collection_names(settings)])
+    fallback = default if default in names else next(iter(names), None)
+    if not asked or asked == fallback or asked in names:
+        return asked or fallback
+    shown = f"'{literal(fallback)}'" if fallback else "nothing"
+    st.warning(f"There is no collection named '{literal(asked)}': showing {shown} instead.")
     st.query_params.pop("collection", None)
-    return default
+    return fallback
 
 
 def open_collection(name: str) -> None:

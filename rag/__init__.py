@@ -1,7 +1,7 @@
 """Query layer: retrieval over Chroma, cited answers (generated or extractive), conversation.
 
 Public API (used by the CLI, the UI and the tests): `open_components`, `ChatSession` and its events; `open_team`
-(accounts, sharing, API keys, the audit log).
+(accounts, sharing, API keys, the audit log); sign-in with an identity provider (`rag.oidc`).
 Names are imported on first use, so `import rag.errors` (done by PDF-reading child processes)
 does not load llama-index and Chroma.
 """
@@ -26,6 +26,13 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (at run time t
     from rag.evaluate import OFF_TOPIC, evaluate_answers, evaluate_retrieval, load_questions  # noqa: F401
     from rag.keys import ApiKey  # noqa: F401
     from rag.llm import ChatModel  # noqa: F401
+    from rag.oidc import (  # noqa: F401
+        OIDC_PROVIDER,
+        oidc_enabled,
+        provider_member,
+        provider_session_over,
+        write_streamlit_secrets,
+    )
     from rag.records import DocumentRecord  # noqa: F401
     from rag.sharing import Grant, Principal  # noqa: F401
     from rag.sources import Source  # noqa: F401
@@ -62,6 +69,11 @@ _HOMES = {
     "load_settings": "rag.config",
     "Components": "rag.components",
     "ChatModel": "rag.llm",
+    "OIDC_PROVIDER": "rag.oidc",
+    "oidc_enabled": "rag.oidc",
+    "provider_member": "rag.oidc",
+    "provider_session_over": "rag.oidc",
+    "write_streamlit_secrets": "rag.oidc",
     "Conversations": "rag.conversations",
     "DocumentRecord": "rag.records",
     "Embedder": "rag.embed",

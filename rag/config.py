@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     folio_api_key: SecretStr | None = None
     # hours a sign-in to the web UI lasts (accounts: `folio users add`); a disabled user or a new password ends it
     folio_session_hours: float = Field(default=12.0, gt=0)
+    # sign-in with an identity provider (OpenID Connect, through Streamlit's st.login; see rag.oidc), offered once
+    # accounts are on and the metadata URL and client id are set
+    folio_oidc_name: str = "your identity provider"  # shown on the button: "Sign in with <name>"
+    folio_oidc_server_metadata_url: str | None = None  # https://idp.example.com/.well-known/openid-configuration
+    folio_oidc_client_id: str | None = None
+    folio_oidc_client_secret: SecretStr | None = None
+    folio_oidc_redirect_uri: str = "http://localhost:8501/oauth2callback"  # the UI's address + /oauth2callback
+    folio_oidc_cookie_secret: SecretStr | None = None  # signs the identity cookie; unset: made once, kept on disk
+    folio_oidc_groups_claim: str = "groups"  # the ID token's claim listing the user's groups (Folio groups)
+    folio_oidc_scope: str = "openid email profile"
+    folio_oidc_prompt: str = "login"  # the provider asks who signs in every time (also after a sign-out)
     # host names the API answers to besides IP addresses and localhost (comma-separated): any other Host header is
     # refused, so a web page cannot reach a loopback server through a name of its own (DNS rebinding)
     folio_allowed_hosts: str = ""

@@ -49,6 +49,7 @@ CHECKED = [
     "rag/modes/__init__.py",
     "rag/modes/extractive.py",
     "rag/modes/generated.py",
+    "rag/oidc.py",
     "rag/periods.py",
     "rag/prompts.py",
     "rag/records.py",
