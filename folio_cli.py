@@ -556,6 +556,7 @@ def up(
     # Always headless: Streamlit's own browser start asks "Welcome to Streamlit! Email:" on a fresh HOME (and
     # exits 255 without a terminal). The browser is opened by a helper once the UI answers.
     command += ["--client.showErrorDetails", "none", "--server.headless", "true"]
+    command += _oidc_secrets(settings)
     if browser and _has_display():
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         _start_browser_helper(f"http://{local}:{port}", os.getpid())
@@ -566,6 +567,18 @@ def up(
     # Streamlit takes this process's place (same pid): SIGTERM or Ctrl-C reach it directly, no child is left
     # behind, and the memory of the ingest above is given back.
     os.execvpe(command[0], command, os.environ.copy())
+
+
+def _oidc_secrets(settings: Settings) -> list[str]:
+    """Streamlit's option naming the secrets file with the identity provider's settings (FOLIO_OIDC_*), written
+    to the data folder (mode 0600) before each start; none when sign-in with a provider is not configured."""
+    from rag import write_streamlit_secrets
+
+    try:
+        written = write_streamlit_secrets(settings)
+    except OSError as error:
+        _fail(FolioError(f"could not write the identity provider's settings for Streamlit: {error}"))
+    return ["--secrets.files", str(written)] if written else []
 
 
 def _has_display() -> bool:

@@ -167,7 +167,8 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
             st.session_state.session_token = team.accounts.start_session(user)
             team.audit.record(user.name, "signin", client=client_address())
             return user
-        who = str(claims.get("email") or claims.get("sub") or "?")
+        known = team.accounts.by_subject(str(claims.get("iss") or ""), str(claims.get("sub") or ""))
+        who = known.name if known else str(claims.get("email") or claims.get("sub") or "?")
         team.audit.record(who, "signin_failed", client=client_address())
     st.title("Folio")
     st.write("Sign in to see your documents and chats.")
