@@ -183,3 +183,12 @@ def test_chats_belong_to_their_user_and_sign_out_ends_the_session(team, monkeypa
         ("bob", "signout"),
         ("bob", "signin"),
     ]
+
+
+def test_a_session_is_over_after_its_hours_and_the_page_asks_for_a_sign_in_again(team, monkeypatch):
+    at = _as(monkeypatch, "bob")
+    assert at.chat_input
+    with team.db.connect() as db:  # FOLIO_SESSION_HOURS have passed (the file's own record of the session)
+        db.execute("UPDATE sessions SET expires_at = created_at")
+    at.run()
+    assert not at.chat_input and [t.label for t in at.text_input] == ["Name", "Password"]
