@@ -11,6 +11,7 @@ from ingest import Ingestor
 from rag import create_collection, open_team
 from rag.display import literal
 from tests.conftest import ROOT, make_pdf
+from tests.test_app import _until
 
 pytestmark = pytest.mark.slow  # the whole UI script in AppTest, a sign-in (argon2) per browser session
 
@@ -152,11 +153,21 @@ def test_a_control_drawn_for_a_writer_is_refused_once_their_access_is_read(team,
     assert [d.source for d in create_collection(team.settings, "shared").store.documents()] == ["shared.pdf"]
     assert not [a for a in _actions(team) if a[1] in ("upload", "delete")]
 
-    team.share("shared", "write", user="dee")  # with write access the same clicks delete, and are logged
+    team.share("shared", "write", user="dee")  # with write access the same clicks act, and are logged
     at.run()
+    at.file_uploader[0].upload("lamps.pdf", (tmp_path / "l.pdf").read_bytes(), "application/pdf").run()
+    [ingest] = [b for b in at.sidebar.button if b.label == "Ingest uploaded files"]
+    ingest.click().run()
+    _until(at, lambda at: any(f"{literal('lamps.pdf')}: upload done" in s.value for s in at.sidebar.success))
+    at.sidebar.button(key="re-lamps.pdf").click().run()
+    _until(at, lambda at: any(f"{literal('lamps.pdf')}: re-index done" in s.value for s in at.sidebar.success))
     at.sidebar.button(key="rm-yes-shared.pdf").click().run()  # the confirmation asked before is shown again
-    assert create_collection(team.settings, "shared").store.documents() == []
-    assert ("dee", "delete", "shared", "shared.pdf") in _actions(team)
+    assert [d.source for d in create_collection(team.settings, "shared").store.documents()] == ["lamps.pdf"]
+    assert [a for a in _actions(team) if a[0] == "dee" and a[1] in ("upload", "reindex", "delete")] == [
+        ("dee", "upload", "shared", "lamps.pdf"),
+        ("dee", "reindex", "shared", "lamps.pdf"),
+        ("dee", "delete", "shared", "shared.pdf"),
+    ]
 
 
 def test_chats_belong_to_their_user_and_sign_out_ends_the_session(team, monkeypatch):
