@@ -155,7 +155,8 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
     if user is not None:
         return user
     st.session_state.pop("session_token", None)
-    provider = oidc_enabled(settings)
+    configured = oidc_enabled(settings)
+    provider = configured and st.secrets.load_if_toml_exists() and "auth" in st.secrets
     provider_user = provider and st.user.get("is_logged_in") is True
     if provider_user:
         claims = st.user.to_dict()
@@ -189,6 +190,10 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
                 st.rerun()
     if provider:
         st.button(f"Sign in with {settings.folio_oidc_name}", on_click=st.login, args=(OIDC_PROVIDER,))
+    elif configured:  # `streamlit run` without the secrets file `folio up` writes and names
+        st.caption(
+            f"Sign-in with {literal(settings.folio_oidc_name)} is set up but not started: start Folio with `folio up`."
+        )
     st.stop()
 
 

@@ -203,3 +203,16 @@ def test_a_session_is_over_after_its_hours_and_the_page_asks_for_a_sign_in_again
         db.execute("UPDATE sessions SET expires_at = created_at")
     at.run()
     assert not at.chat_input and [t.label for t in at.text_input] == ["Name", "Password"]
+
+
+def test_the_identity_provider_button_shows_once_streamlit_has_its_settings(team, monkeypatch):
+    monkeypatch.setenv("FOLIO_OIDC_NAME", "Lumen ID")
+    monkeypatch.setenv("FOLIO_OIDC_SERVER_METADATA_URL", "https://id.example.com/.well-known/openid-configuration")
+    monkeypatch.setenv("FOLIO_OIDC_CLIENT_ID", "folio")
+    at = _open(monkeypatch)  # `streamlit run` without the secrets file: said so, no button that would fail
+    assert any("Sign-in with Lumen ID is set up but not started" in c.value for c in at.caption)
+    assert [b.label for b in at.button] == ["Sign in"]
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in", "Sign in with Lumen ID"]  # beside the form
