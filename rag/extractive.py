@@ -17,10 +17,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from rag.acronyms import acronyms, spelled_out
 from rag.config import HISTORY_WEIGHT
-from rag.dates import iso_dates
+from rag.periods import written_dates
 from rag.sentences import FIELD_LABEL, ROW_HEADER_SEPARATOR
 from rag.sources import Source
 from rag.terms import terms
@@ -154,7 +155,7 @@ def best_quotes(
     bags = [set(terms(sentence)) for _, sentence, _ in candidates]
     document_frequency = Counter(t for bag in bags for t in bag & share.keys())
     idf = {t: math.log(1 + len(bags) / (1 + document_frequency[t])) for t in share}
-    spelled, dates = spelled_out(question), iso_dates(question)
+    spelled, dates = spelled_out(question), {day: terms(written) for _, written, day in written_dates(question)}
     bags = [
         bag | _unit_terms(source, page) | _written_otherwise(sentence, spelled, dates)
         for (source, sentence, page), bag in zip(candidates, bags, strict=True)
@@ -187,12 +188,14 @@ def _unit_terms(source: Source, page: int) -> set[str]:
     return {t for t in terms(UNIT_KIND.sub(" ", source.unit_name(page))) if not t[:1].isdigit()}
 
 
-def _written_otherwise(sentence: str, spelled: dict[str, list[str]], dates: dict[str, list[str]]) -> set[str]:
+def _written_otherwise(sentence: str, spelled: dict[str, list[str]], dates: dict[date, list[str]]) -> set[str]:
     """The question's words that `sentence` writes another way: as an acronym (`spelled`: "expanded security
-    maintenance" → "eol-esm: 2028-04-26", rag.acronyms) or a date as tables write it (`dates`: "6 July 2019" →
-    2019-07-06, rag.dates)."""
+    maintenance" → "eol-esm: 2028-04-26", rag.acronyms) or a date written otherwise (`dates`, the question's dates →
+    the terms it writes them with: "6 July 2019" is held by "release: 2019-07-06", as tables write dates)."""
     held = {t for word in acronyms(sentence) & spelled.keys() for t in spelled[word]}
-    return held | {t for date, words in dates.items() if date in sentence for t in words}
+    if dates:
+        held |= {t for _, _, day in written_dates(sentence) for t in dates.get(day, ())}
+    return held
 
 
 def _word_scores(

@@ -59,6 +59,11 @@ _YY = r"'?(?P<year>(?:19|20)?\d\d)"  # 2024, 24 or '24
 
 def dates_in(text: str) -> list[tuple[int, date]]:
     """(offset, date) of every full date written in `text`, in order."""
+    return [(offset, day) for offset, _, day in written_dates(text)]
+
+
+def written_dates(text: str) -> list[tuple[int, str, date]]:
+    """(offset, the date as `text` writes it, date) of every full date written in `text`, in order."""
     found = []
     for pattern in DATE_PATTERNS:
         for match in pattern.finditer(text):
@@ -67,7 +72,7 @@ def dates_in(text: str) -> list[tuple[int, date]]:
                 day = date(int(match.group("year")), MONTHS.get(month) or int(month), int(match.group("day")))
             except ValueError:
                 continue
-            found.append((match.start(), day))
+            found.append((match.start(), match.group(), day))
     return sorted(found)
 
 
