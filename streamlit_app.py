@@ -14,6 +14,7 @@ is the single-user one it always was (FOLIO_PASSWORD included).
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import secrets
 import struct
@@ -149,10 +150,13 @@ READ_ONLY = "You may only read this collection: uploads, deletes and re-indexing
 
 def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -> User:
     """The user of this browser session's unexpired Folio session; otherwise the sign-in page (the form, and the
-    identity provider's button when configured), and nothing else of the app."""
-    token = st.session_state.get("session_token", "")
+    identity provider's button when configured), and nothing else of the app. A reload or a new tab of the same
+    browser brings the session's token back from its cookie (see remember_session)."""
+    kept = st.context.cookies.get(SESSION_COOKIE)  # not a str outside a real server (AppTest)
+    token = st.session_state.get("session_token") or (kept if isinstance(kept, str) else "")
     user = team.accounts.session_user(token) if token else None
     if user is not None:
+        st.session_state.session_token = token
         return user
     st.session_state.pop("session_token", None)
     configured = oidc_enabled(settings)
@@ -166,6 +170,7 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
         user = provider_member(team, claims, settings.folio_oidc_groups_claim)
         if user is not None:
             st.session_state.session_token = team.accounts.start_session(user)
+            st.session_state.remember = True
             team.audit.record(user.name, "signin", client=client_address())
             return user
         known = team.accounts.by_subject(str(claims.get("iss") or ""), str(claims.get("sub") or ""))
@@ -173,6 +178,8 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
         team.audit.record(who, "signin_failed", client=client_address())
     st.title("Folio")
     st.write("Sign in to see your documents and chats.")
+    if st.session_state.pop("forget", False):
+        remember_session("", 0)
     if provider_user:  # a disabled user: the provider knows them, Folio lets them not in
         st.error("This account cannot sign in to Folio. Ask your Folio admin.")
         st.button("Sign out of the identity provider", on_click=st.logout)
@@ -187,6 +194,7 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
                 st.error(str(refused))  # the same words for an unknown name, a wrong password, a disabled user
             else:
                 st.session_state.session_token = token
+                st.session_state.remember = True
                 st.rerun()
     if provider:
         st.button(f"Sign in with {settings.folio_oidc_name}", on_click=st.login, args=(OIDC_PROVIDER,))
@@ -200,6 +208,7 @@ def signed_in_user(team: Team, settings: Settings, clock: Callable[[], float]) -
 def sign_out(team: Team, user: User) -> None:
     """End the Folio session (and the identity provider's cookie, for a provider's user)."""
     team.accounts.end_session(st.session_state.pop("session_token", ""))
+    st.session_state.forget = True  # the cookie's token is of no use now; the sign-in page drops it all the same
     team.audit.record(user.name, "signout", client=client_address())
     for key in ("sessions", "pending_questions", "only_documents"):
         st.session_state.pop(key, None)
@@ -216,8 +225,23 @@ def account_panel(access: Access) -> None:
         return
     user = access.user
     st.caption(f"Signed in as **{literal(user.display_name or user.name)}** ({literal(user.name)})")
+    if st.session_state.pop("remember", False):
+        remember_session(st.session_state.session_token, access.team.settings.folio_session_hours * 3600)
     if st.button("Sign out", key="sign-out"):
         sign_out(access.team, user)
+
+
+SESSION_COOKIE = "folio_session"
+
+
+def remember_session(token: str, seconds: float) -> None:
+    """Keep the session's token in a cookie of this browser (an empty one for `seconds` 0: forget it), so that a
+    reload or a new tab stays signed in until the session ends; the server checks the token at every page run, so
+    a signed-out or expired token in a cookie signs no one in. Streamlit sets no cookies for an app: a script of
+    the page does (not HttpOnly; SameSite=Strict, Secure over HTTPS). The token is random URL-safe text."""
+    secure = "; Secure" if (st.context.url or "").startswith("https:") else ""
+    cookie = f"{SESSION_COOKIE}={token}; Path=/; Max-Age={int(seconds)}; SameSite=Strict{secure}"
+    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
 def require_password(password: str, limits: SignInLimits) -> None:

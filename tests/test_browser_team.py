@@ -91,6 +91,9 @@ def test_two_users_and_a_shared_read_only_collection_over_the_ui_and_the_api(set
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             page = _page(browser, viewport={"width": 1400, "height": 1000})
             _sign_in(page, url, "ann")
+            page.wait_for_function("document.cookie.includes('folio_session=')")
+            page.reload()  # a reload (a new Streamlit session) stays signed in: the session's cookie
+            expect(page.get_by_text("Signed in as ann")).to_be_visible()
             assert _collections(page) == ["anns", "handbook"]  # not ada's 'folio', not bob's
             expect(page.locator("input[type=file]")).to_have_count(1)  # her own: she may upload
             _open_collection(page, "handbook")
@@ -102,6 +105,9 @@ def test_two_users_and_a_shared_read_only_collection_over_the_ui_and_the_api(set
             _sign_out(page)
             expect(page.get_by_role("textbox", name="Password")).to_be_visible()
             expect(page.get_by_text("06:10")).to_have_count(0)
+            page.wait_for_function("!document.cookie.includes('folio_session=')")
+            page.reload()
+            expect(page.get_by_role("textbox", name="Password")).to_be_visible()
 
             _sign_in(page, url, "bob")
             assert _collections(page) == ["bobs"]
