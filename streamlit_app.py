@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # the heavy modules are imported after the first paint (see m
 
 st.set_page_config(page_title="Folio", page_icon="📚", layout="wide")
 SEARCHING = "_Searching your documents…_"
+SESSION_COOKIE = "folio_session"  # a signed-in session's token, in the browser (see remember_session)
 
 
 @st.cache_resource(show_spinner=False)
@@ -229,9 +230,6 @@ def account_panel(access: Access) -> None:
         remember_session(st.session_state.session_token, access.team.settings.folio_session_hours * 3600)
     if st.button("Sign out", key="sign-out"):
         sign_out(access.team, user)
-
-
-SESSION_COOKIE = "folio_session"
 
 
 def remember_session(token: str, seconds: float) -> None:

@@ -4,6 +4,7 @@ API; and a sign-in through a real OpenID Connect provider (the npm package oidc-
 loopback. Each test is one long walk (a browser test costs ~30 s: the suite has a time budget)."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from argon2 import PasswordHasher
 
 from ingest import Ingestor
-from rag import create_collection, open_team, write_streamlit_secrets
+from rag import create_collection, open_team
 from rag.config import Settings
 from tests.conftest import ROOT, free_port, make_pdf
-from tests.test_browser import CHROMIUM, FLAGS, _ask, _page, _start_app
+from tests.test_browser import CHROMIUM, FLAGS, HANG_MS, _ask, _page, _start_app
+from tests.test_first_run import FOLIO, wait_until_healthy
 from tests.test_server import _serve
 
 OIDC_DIR = ROOT / "tests" / "oidc"
@@ -175,11 +177,19 @@ def test_sign_in_through_an_identity_provider_maps_its_groups_and_signs_out(sett
         "FOLIO_OIDC_REDIRECT_URI": f"http://127.0.0.1:{app_port}/oauth2callback",
         "FOLIO_OIDC_SCOPE": "openid email profile groups",
     }
-    secrets = write_streamlit_secrets(
-        Settings(_env_file=None, folio_data_dir=settings.folio_data_dir, **{k.lower(): v for k, v in oidc.items()})
+    (settings.folio_data_dir / ".sample-docs-offered").write_text("")  # no sample ingest: start the UI at once
+    process = subprocess.Popen(  # as a team runs it: `folio up` writes Streamlit's secrets and names them
+        [FOLIO, "up", "--no-browser", "--port", str(app_port)],
+        env={**os.environ, "FOLIO_DATA_DIR": str(settings.folio_data_dir), **oidc},
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    assert secrets is not None and secrets.stat().st_mode & 0o777 == 0o600
-    process, url = _start_app(settings, {**oidc, "STREAMLIT_SECRETS_FILES": str(secrets)}, app_port)
+    url = f"http://127.0.0.1:{app_port}"
+    wait_until_healthy(process, f"{url}/_stcore/health", HANG_MS / 1000)
+    secrets = settings.folio_data_dir / "streamlit-secrets.toml"
+    assert secrets.stat().st_mode & 0o777 == 0o600 and client_secret in secrets.read_text(encoding="utf-8")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
