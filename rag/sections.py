@@ -22,6 +22,11 @@ from rag.keyword import tokens
 TOP_LINES = 6  # a page's heading is among its first lines
 HEADING_LINES = 4  # at most this many of them
 HEADING_WORDS = 14  # a longer line is text, not a title
+# a heading counts when it holds at least this many of the question's terms: a title the question names ("cash flow
+# statement", "balance sheet", "segment results") shares two or more words with it, while one shared word is chance
+# ("statement", "segment" in most headings of a filing). With 1, weight 0.3 cost finance-dev doc hit@1 and
+# finance-more hit@5; with 2 it lifts finance-dev page hit@5 0.429 → 0.531 (docs/benchmarks.md, round 5)
+MIN_HEADING_TERMS = 2
 _SENTENCE_END = re.compile(r"[.!?]['\")\]]?$")
 _NUMBER = re.compile(r"^[(\-–$€£]*\d[\d,.]*%?\)?$")
 
@@ -89,8 +94,8 @@ def heading_scores(
 ) -> dict[tuple[str, int], float]:
     """(source, page) → how well the page's heading matches the question: the sum of the inverse document frequency
     (over the pages of these documents) of the question's terms in it. `ignored`: words that chose the documents
-    (their organisation's name) and the words of each document's cover do not tell its pages apart. Pages that
-    match nothing are left out."""
+    (their organisation's name) and the words of each document's cover do not tell its pages apart. Pages whose
+    heading holds fewer than MIN_HEADING_TERMS of the question's terms are left out."""
     wanted = set(tokens([question])[0]) - set(tokens([" ".join(ignored)])[0])
     pages = [(source, page, terms - h.cover) 
              for source, h in documents.items() for page, terms in enumerate(h.terms, 1)]  # fmt: skip
@@ -99,7 +104,7 @@ def heading_scores(
     weight = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in counts.items()}
     scores = {}
     for source, page, terms in pages:
-        score = sum(weight[term] for term in terms & wanted)
-        if score > 0:
-            scores[source, page] = score
+        matched = terms & wanted
+        if len(matched) >= MIN_HEADING_TERMS:
+            scores[source, page] = sum(weight[term] for term in matched)
     return scores

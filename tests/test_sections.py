@@ -53,6 +53,15 @@ def test_the_page_whose_heading_the_question_names_scores_best():
     assert max(balance, key=balance.get) == ("3m.pdf", 5)
 
 
+def test_a_heading_that_shares_one_word_with_the_question_does_not_choose_a_page():
+    """A heading counts when it holds two of the question's terms (a title the question names): "statement" alone is
+    in most headings of a filing."""
+    documents = {"3m.pdf": Headings.of([COVER, PROSE, CASH_FLOWS, CASH_FLOWS_CONTINUED, BALANCE_SHEET])}
+    assert heading_scores("What does the statement say about litigation?", documents, ["3M Company"]) == {}
+    named = heading_scores("What does the cash flow statement say?", documents, ["3M Company"])
+    assert set(named) == {("3m.pdf", 3), ("3m.pdf", 4)}
+
+
 def test_the_words_that_name_the_document_do_not_choose_its_page():
     documents = {"3m.pdf": Headings.of([COVER, PROSE, BALANCE_SHEET])}
     assert heading_scores("3M Company", documents, ["3M Company"]) == {}  # the organisation chose the document
