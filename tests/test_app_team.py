@@ -216,3 +216,17 @@ def test_the_identity_provider_button_shows_once_streamlit_has_its_settings(team
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
     at.run()
     assert [b.label for b in at.button] == ["Sign in", "Sign in with Lumen ID"]  # beside the form
+
+
+def test_a_chat_of_a_collection_no_longer_shared_shows_nothing_of_it(team, monkeypatch):
+    bob = _as(monkeypatch, "bob", collection="shared")
+    bob.chat_input[0].set_value(TIDES_Q).run()
+    chat = bob.query_params["chat"]
+    chat = chat[0] if isinstance(chat, list) else chat
+    assert bob.chat_message[1].expander  # its sources, with the page image
+    team.unshare("shared", group="staff")
+    bob.run()  # the same page, the next run: the collection, its chat and its sources are gone
+    assert not bob.chat_message and _collections(bob) == ["bobs"] and not bob.sidebar.get("download_button")
+    again = _as(monkeypatch, "bob", collection="shared", chat=chat)  # a saved link to the chat
+    assert any("There is no collection named 'shared'" in w.value for w in again.warning)
+    assert not again.chat_message and _chats(again) == []
