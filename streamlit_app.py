@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import streamlit as st
 
@@ -116,7 +116,7 @@ def client_address() -> str:
     return address if isinstance(address, str) else "local"
 
 
-class Access:
+class Permissions:
     """The signed-in user of this page run (None without accounts) and what they may do, asked again at every
     action: a control drawn for a user who may write is no proof that they still may when it is clicked."""
 
@@ -129,10 +129,15 @@ class Access:
             return sorted(set(names))
         return self.team.sharing.visible(Principal(self.user), names)
 
-    def may(self, collection: str, wanted: str = "read") -> bool:
+    def may(self, collection: str, wanted: Literal["read", "write"] = "read") -> bool:
+        """Whether the user may still read (write) the collection: asked of the files at the moment, with the
+        session checked too (a callback runs before the page: its user may have signed out, or been disabled)."""
         if self.team is None or self.user is None:
             return True
-        found = self.team.sharing.access(Principal(self.user), collection)
+        user = self.team.accounts.session_user(st.session_state.get("session_token", ""))
+        if user is None or user.id != self.user.id:
+            return False
+        found = self.team.sharing.access(Principal(user), collection)
         return found == "write" or found == wanted == "read"
 
     @property
@@ -220,7 +225,7 @@ def sign_out(team: Team, user: User) -> None:
     st.rerun()
 
 
-def account_panel(access: Access) -> None:
+def account_panel(access: Permissions) -> None:
     """Who is signed in, and the sign-out button (nothing without accounts)."""
     if access.team is None or access.user is None:
         return
@@ -269,7 +274,7 @@ def require_password(password: str, limits: SignInLimits) -> None:
 # documents --------------------------------------------------------------------------------------
 
 
-def upload_panel(parts: Components, jobs: IngestJobs, access: Access) -> None:
+def upload_panel(parts: Components, jobs: IngestJobs, access: Permissions) -> None:
     """Files chosen here are queued by the button's callback, which runs before anything else can interrupt
     the page (a question asked right after the click must not cancel the upload); the uploader is then emptied."""
     limit = parts.settings.folio_max_upload_mb
@@ -284,7 +289,7 @@ def upload_panel(parts: Components, jobs: IngestJobs, access: Access) -> None:
         st.button("Ingest uploaded files", type="primary", on_click=queue_uploads, args=(parts, jobs, key, access))
 
 
-def queue_uploads(parts: Components, jobs: IngestJobs, key: str, access: Access) -> None:
+def queue_uploads(parts: Components, jobs: IngestJobs, key: str, access: Permissions) -> None:
     from ingest import Ingestor
 
     collection = parts.settings.folio_collection
@@ -299,7 +304,7 @@ def queue_uploads(parts: Components, jobs: IngestJobs, key: str, access: Access)
     st.session_state.uploads += 1  # a new, empty uploader
 
 
-def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord, access: Access) -> None:
+def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord, access: Permissions) -> None:
     from ingest import Ingestor
 
     collection = parts.settings.folio_collection
@@ -311,7 +316,7 @@ def queue_reindex(parts: Components, jobs: IngestJobs, doc: DocumentRecord, acce
     access.record("reindex", collection, doc.source)
 
 
-def delete_document(parts: Components, source: str, access: Access) -> None:
+def delete_document(parts: Components, source: str, access: Permissions) -> None:
     collection = parts.settings.folio_collection
     if not access.may(collection, "write"):
         st.session_state.refused = READ_ONLY
@@ -369,7 +374,9 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def document_panel(parts: Components, jobs: IngestJobs, documents: list[DocumentRecord], access: Access) -> list[str]:
+def document_panel(
+    parts: Components, jobs: IngestJobs, documents: list[DocumentRecord], access: Permissions
+) -> list[str]:
     """List documents with Delete (confirmed) and Re-index (for users who may write); returns the documents the
     chat is restricted to."""
     if not documents:
@@ -580,16 +587,16 @@ def chat_session(parts: Components, chats: Conversations, chat_id: str) -> ChatS
 # page -------------------------------------------------------------------------------------------
 
 
-def signed_in(settings: Settings, clock: Callable[[], float]) -> Access:
+def signed_in(settings: Settings, clock: Callable[[], float]) -> Permissions:
     """Who uses this page: with accounts on, the signed-in user (the sign-in page until there is one); without, no
     one in particular (behind FOLIO_PASSWORD when set)."""
     accounts = team(str(settings.folio_data_dir))
     if accounts.active():
         user = signed_in_user(accounts, settings, clock)
-        return Access(accounts, user)
+        return Permissions(accounts, user)
     password = settings.folio_password.get_secret_value() if settings.folio_password else ""
     require_password(password, sign_in_limits(clock))
-    return Access(None, None)
+    return Permissions(None, None)
 
 
 def main(clock: Callable[[], float] = time.monotonic) -> None:
@@ -682,7 +689,7 @@ def served_models(base_url: str, _llm: ChatModel) -> list[str]:
     return _llm.models()
 
 
-def collection_panel(settings: Settings, current: str, access: Access) -> None:
+def collection_panel(settings: Settings, current: str, access: Permissions) -> None:
     """Switch to another collection the user may read (a separate library with its own chats), or start a new one
     (its creator's)."""
     from rag import collection_names, create_collection
@@ -706,7 +713,7 @@ def collection_panel(settings: Settings, current: str, access: Access) -> None:
                 st.error(literal(str(error)))
 
 
-def chosen_collection(settings: Settings, access: Access) -> str | None:
+def chosen_collection(settings: Settings, access: Permissions) -> str | None:
     """The collection the address bar names, if it exists and the user may read it; otherwise the configured one
     (or, with accounts, the first the user may read; None if there is none), with a notice that names no
     collection the user may not see (a mistyped or stale link never creates a collection: that is the sidebar's

@@ -230,3 +230,16 @@ def test_a_chat_of_a_collection_no_longer_shared_shows_nothing_of_it(team, monke
     again = _as(monkeypatch, "bob", collection="shared", chat=chat)  # a saved link to the chat
     assert any("There is no collection named 'shared'" in w.value for w in again.warning)
     assert not again.chat_message and _chats(again) == []
+
+
+def test_an_upload_clicked_after_the_user_signed_out_elsewhere_or_was_disabled_is_refused(team, monkeypatch, tmp_path):
+    team.share("shared", "write", user="dee")
+    pdf = make_pdf(tmp_path / "l.pdf", [LAMPS]).read_bytes()
+    for end in (team.accounts.end_session, lambda token: team.disable_user("dee")):
+        at = _as(monkeypatch, "dee", collection="shared")
+        at.file_uploader[0].upload("lamps.pdf", pdf, "application/pdf").run()
+        end(at.session_state["session_token"])  # while the page still shows the upload button
+        [ingest] = [b for b in at.sidebar.button if b.label == "Ingest uploaded files"]
+        ingest.click().run()  # its callback runs before the page, which then asks for a sign-in
+        assert not at.chat_input and [t.label for t in at.text_input] == ["Name", "Password"]
+        assert not [a for a in _actions(team) if a[1] == "upload"]  # an upload is logged when it is queued
