@@ -159,6 +159,7 @@ def test_a_control_drawn_for_a_writer_is_refused_once_their_access_is_read(team,
     [ingest] = [b for b in at.sidebar.button if b.label == "Ingest uploaded files"]
     ingest.click().run()
     _until(at, lambda at: any(f"{literal('lamps.pdf')}: upload done" in s.value for s in at.sidebar.success))
+    _until(at, lambda at: any(b.key == "re-lamps.pdf" for b in at.sidebar.button))  # listed (a run after the job)
     at.sidebar.button(key="re-lamps.pdf").click().run()
     _until(at, lambda at: any(f"{literal('lamps.pdf')}: re-index done" in s.value for s in at.sidebar.success))
     at.sidebar.button(key="rm-yes-shared.pdf").click().run()  # the confirmation asked before is shown again
