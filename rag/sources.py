@@ -146,7 +146,8 @@ def _join(chunks: list[StoredChunk]) -> tuple[str, tuple[tuple[int, int], ...]]:
     """Concatenate consecutive chunks, removing the overlap between each pair; keep page starts. A chunk that starts
     a page (a slide, a block of rows) joins with the blank line the chunker puts between pages, so that its first
     line is not read as going on from the last line of the page before (two rows of a table as one sentence)."""
-    text, breaks = "", []
+    text = ""
+    breaks: list[tuple[int, int]] = []
     for chunk in chunks:
         skip = _overlap(text, chunk.text) if text else 0
         if text and not skip:
