@@ -546,7 +546,7 @@ def up(
         except typer.Exit as done:
             if done.exit_code not in (0, 1):  # 1 = some file failed: reported above, start anyway
                 raise
-    if host != "127.0.0.1" and not settings.folio_password:
+    if host != "127.0.0.1" and not settings.folio_password and not _accounts_on(settings):
         warning = f"listening on {terminal(host)} without FOLIO_PASSWORD: anyone who reaches it can read your documents"
         errors.print(f"[yellow]note:[/yellow] {warning}")
     app_file = Path(__file__).parent / "streamlit_app.py"
@@ -677,6 +677,16 @@ def _audit_cli(settings: Settings, changes: list[tuple[Action, str]]) -> None:
                 team.audit.record(CLI, action, settings.folio_collection, source)
     except FolioError as error:
         errors.print(f"[yellow]warning:[/yellow] not in the audit log: {terminal(str(error))}", soft_wrap=True)
+
+
+def _accounts_on(settings: Settings) -> bool:
+    """Whether the UI asks every visitor to sign in (a user exists); a team file it cannot read counts as off."""
+    from rag import open_team
+
+    try:
+        return open_team(settings).active()
+    except FolioError:
+        return False
 
 
 def _team() -> Team:
