@@ -9,8 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -689,6 +690,17 @@ def _accounts_on(settings: Settings) -> bool:
         return False
 
 
+T = TypeVar("T")
+
+
+def _with_team(work: Callable[[Team], T]) -> T:
+    """`work` done on the team database; a FolioError is one line on stderr and the exit code, as everywhere."""
+    try:
+        return work(_team())
+    except FolioError as error:
+        _fail(error)
+
+
 def _team() -> Team:
     from rag import open_team
 
@@ -755,10 +767,7 @@ def users_list(json_out: Annotated[bool, typer.Option("--json", help="Print JSON
 @users_app.command("disable")
 def users_disable(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
     """Disable a user: their sessions end and their API keys stop working; their collections and chats stay."""
-    try:
-        _team().disable_user(name)
-    except FolioError as error:
-        _fail(error)
+    _with_team(lambda team: team.disable_user(name))
     console.print(f"disabled {terminal(name)}", highlight=False)
 
 
@@ -780,10 +789,7 @@ def users_reset_password(
 @groups_app.command("add")
 def groups_add(name: Annotated[str, typer.Argument(help="The group's name.")]) -> None:
     """Add a group."""
-    try:
-        _team().add_group(name)
-    except FolioError as error:
-        _fail(error)
+    _with_team(lambda team: team.add_group(name))
     console.print(f"added group {terminal(name)}", highlight=False)
 
 
@@ -793,10 +799,7 @@ def groups_add_member(
     user: Annotated[str, typer.Argument(help="The user's name.")],
 ) -> None:
     """Add a user to a group."""
-    try:
-        _team().add_member(group, user)
-    except FolioError as error:
-        _fail(error)
+    _with_team(lambda team: team.add_member(group, user))
     console.print(f"{terminal(user)} is in {terminal(group)}", highlight=False)
 
 
@@ -843,10 +846,7 @@ def keys_create(
     read_only: Annotated[bool, typer.Option("--read-only", help="Only read and ask: no uploads or deletes.")] = False,
 ) -> None:
     """Create an API key: printed once on stdout (only its hash is kept)."""
-    try:
-        key, secret = _team().create_key(user, collection, read_only)
-    except FolioError as error:
-        _fail(error)
+    key, secret = _with_team(lambda team: team.create_key(user, collection, read_only))
     print(secret)
     errors.print(f"key {key.id} for {terminal(user)}: shown once, keep it now (`folio keys revoke {key.id}`)")
 
@@ -857,10 +857,7 @@ def keys_list(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.
     import json
     from dataclasses import asdict
 
-    try:
-        listed = _team().keys.list()
-    except FolioError as error:
-        _fail(error)
+    listed = _with_team(lambda team: team.keys.list())
     if json_out:
         print(json.dumps([asdict(key) for key in listed], indent=2))
         return
@@ -877,10 +874,7 @@ def keys_list(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="ID", help="The key's id (`folio keys list`).")]) -> None:
     """Revoke an API key for good."""
-    try:
-        key = _team().revoke_key(key_id)
-    except FolioError as error:
-        _fail(error)
+    key = _with_team(lambda team: team.revoke_key(key_id))
     console.print(f"revoked key {key.id} of {terminal(key.user)}", highlight=False)
 
 
@@ -893,10 +887,7 @@ def audit(
     import json
     from dataclasses import asdict
 
-    try:
-        entries = _team().audit.entries(limit)
-    except FolioError as error:
-        _fail(error)
+    entries = _with_team(lambda team: team.audit.entries(limit))
     if json_out:
         print(json.dumps([asdict(entry) for entry in entries], indent=2, ensure_ascii=False))
         return
